@@ -1,0 +1,34 @@
+/**
+ * The method and notification tables: every request and notification the daemon serves, declared
+ * once in its domain file. The server routes from this table, the README's method reference is
+ * generated from it, and the client takes its types from it.
+ */
+import type { AnyNotificationType, AnyRequestType } from './define';
+import * as daemon from './daemon';
+import * as events from './events';
+
+export * from './common';
+export * from './define';
+export * from './errors';
+export * from './jsonrpc';
+export * from './daemon';
+export * from './events';
+
+export const requests: readonly AnyRequestType[] = [
+  daemon.Initialize,
+  daemon.Ping,
+  daemon.GetStatus,
+  daemon.Shutdown,
+  daemon.CreateToken,
+  daemon.ListTokens,
+  daemon.RevokeToken,
+  events.PublishEvent,
+  events.QueryEvents,
+  events.ListStreams,
+  events.Subscribe,
+  events.Unsubscribe,
+];
+
+export const notifications: readonly AnyNotificationType[] = [events.DidAppend, daemon.DidShutdown];
+
+export const requestByMethod: ReadonlyMap<string, AnyRequestType> = new Map(requests.map((r) => [r.method, r]));

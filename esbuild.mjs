@@ -1,0 +1,77 @@
+// One build script for the three targets: the extension (Node, cjs, vscode external), the daemon
+// (Node) and the webview bundles (browser). tsc only type-checks.
+import * as esbuild from 'esbuild';
+import { chmodSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** @type {esbuild.BuildOptions} */
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const nodeTargets = [
+  {
+    ...common,
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    // The extension bundle must stay small: always minify it (keeps zod locales and dead code out).
+    minify: true,
+    metafile: true,
+  },
+  {
+    ...common,
+    entryPoints: ['daemon/main.ts'],
+    outfile: 'dist/daemon.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    // Optional native helpers of ws; the pure-JS fallbacks are used when absent.
+    external: ['bufferutil', 'utf-8-validate'],
+  },
+];
+
+// Each folder of webview/ with an index.ts (except protocol/) is a dashboard bundle.
+const webviewEntries = existsSync('webview')
+  ? readdirSync('webview', { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'protocol' && existsSync(join('webview', d.name, 'index.ts')))
+      .map((d) => ({ in: join('webview', d.name, 'index.ts'), out: d.name }))
+  : [];
+
+const webviewTarget = {
+  ...common,
+  entryPoints: webviewEntries,
+  outdir: 'dist/webview',
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  loader: { '.css': 'text', '.ttf': 'file' },
+};
+
+const entryExists = (t) => (t.entryPoints ?? []).length > 0 && (t.entryPoints ?? []).every((e) => existsSync(typeof e === 'string' ? e : e.in));
+const targets = [...nodeTargets, webviewTarget].filter(entryExists);
+
+mkdirSync('dist', { recursive: true });
+if (watch) {
+  for (const t of targets) await (await esbuild.context(t)).watch();
+  console.log('esbuild: watching');
+} else {
+  const results = await Promise.all(targets.map((t) => esbuild.build(t)));
+  if (existsSync('dist/daemon.js')) chmodSync('dist/daemon.js', 0o755);
+  const ext = results.find((r) => r.metafile?.outputs['dist/extension.js']);
+  if (ext && process.argv.includes('--report')) {
+    console.log(`dist/extension.js: ${ext.metafile.outputs['dist/extension.js'].bytes} bytes`);
+  }
+}

@@ -1,0 +1,76 @@
+// Lint is part of `npm run check`. The import boundaries of ARCHITECTURE.md are rules here, not review:
+// only extension/ imports vscode; webview/ is DOM only; daemon/ never imports extension/ or webview/;
+// daemon/protocol imports only zod; the extension takes from the daemon only protocol/ and client/.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const restrict = (patterns) => ['error', { patterns }];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'test-results/**', '**/*.mjs', '**/*.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        project: [
+          './daemon/protocol/tsconfig.json',
+          './daemon/tsconfig.json',
+          './extension/tsconfig.json',
+          './webview/tsconfig.json',
+          './test/tsconfig.json',
+        ],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+      'no-restricted-exports': ['error', { restrictDefaultExports: { direct: true, named: true, defaultFrom: true, namedFrom: true, namespaceFrom: true } }],
+    },
+  },
+  {
+    files: ['daemon/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!zod$|\\./).*', message: 'daemon/protocol imports only zod and itself.' }] }],
+    },
+  },
+  {
+    files: ['daemon/**/*.ts'],
+    ignores: ['daemon/protocol/**'],
+    rules: {
+      'no-restricted-imports': restrict([
+        { group: ['vscode'], message: 'Only extension/ imports vscode.' },
+        { group: ['**/extension/**', '**/webview/**'], message: 'daemon/ never imports from extension/ or webview/.' },
+      ]),
+    },
+  },
+  {
+    files: ['extension/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          regex: '^(\\.\\./)+daemon/(?!protocol(/|$)|client(/|$))',
+          message: 'The extension imports from the daemon only daemon/protocol and daemon/client.',
+        },
+      ]),
+    },
+  },
+  {
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        { group: ['vscode'], message: 'webview/ is DOM only: ask the extension through postMessage.' },
+        { group: ['node:*', 'fs', 'path', 'child_process', 'net', 'ws'], message: 'webview/ is DOM only.' },
+        { regex: '^(\\.\\./)+(extension|daemon/(?!protocol))', message: 'webview/ imports only webview/ and daemon/protocol.' },
+      ]),
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` never starts a process or loads vscode; `integration` starts real daemons
+// (from dist/, which `npm test` builds first) on port 0 with temp data dirs.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Real daemons and fsyncs: two cores, so keep files from fighting for the disk.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
