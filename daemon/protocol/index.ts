@@ -13,6 +13,7 @@ export * from './errors';
 export * from './jsonrpc';
 export * from './daemon';
 export * from './events';
+export * from './runtime';
 
 export const requests: readonly AnyRequestType[] = [
   daemon.Initialize,
