@@ -1,4 +1,5 @@
 import type { EventEnvelope, Priority } from '../protocol';
+import type { Clock } from '../services/shared/clock';
 
 /** An event as stored in the log and handed to projections and subscribers. */
 export type EventRecord = EventEnvelope;
@@ -72,7 +73,7 @@ export interface LogStats {
 
 export interface StoreOptions {
   dataDir: string;
-  clock: import('../services/shared/clock').Clock;
+  clock: Clock;
   streams: StreamConfig[];
   /** Share one fdatasync among concurrent appends (default true). Off = one fdatasync per append call. */
   groupCommit?: boolean;
