@@ -6,6 +6,8 @@
 import type { AnyNotificationType, AnyRequestType } from './define';
 import * as daemon from './daemon';
 import * as events from './events';
+import * as resilience from './resilience';
+import * as scheduler from './scheduler';
 
 export * from './common';
 export * from './define';
@@ -14,6 +16,8 @@ export * from './jsonrpc';
 export * from './daemon';
 export * from './events';
 export * from './runtime';
+export * from './resilience';
+export * from './scheduler';
 
 export const requests: readonly AnyRequestType[] = [
   daemon.Initialize,
@@ -28,6 +32,8 @@ export const requests: readonly AnyRequestType[] = [
   events.ListStreams,
   events.Subscribe,
   events.Unsubscribe,
+  scheduler.ListTimers,
+  resilience.ListPolicies,
 ];
 
 export const notifications: readonly AnyNotificationType[] = [events.DidAppend, daemon.DidShutdown];

@@ -17,6 +17,12 @@ export interface CallContext {
   readonly scope: Scope;
   /** `ws:<n>` for a WebSocket connection, `http` for a REST call. */
   readonly connectionId: string;
+  /**
+   * Run `fn` once the answer to this call has been sent (after the whole frame, for a batch). Used
+   * to start work whose output must follow the answer: subscription pushes, a requested shutdown.
+   * Absent when a handler is called directly (unit tests).
+   */
+  readonly afterResponse?: (fn: () => void) => void;
 }
 
 export type Handler<T extends AnyRequestType> = (
