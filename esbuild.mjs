@@ -1,11 +1,24 @@
 // One build script for the three targets: the extension (Node, cjs, vscode external), the daemon
 // (Node) and the webview bundles (browser). tsc only type-checks.
 import * as esbuild from 'esbuild';
-import { chmodSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+
+// zod 4 re-exports every locale as `z.locales`, which keeps ~250 KB of translations in any bundle that
+// imports `z`, used or not. zod registers English itself (classic/schemas.js imports locales/en.js
+// directly), so the bundles for the editor get an empty locale index instead.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
 
 /** @type {esbuild.BuildOptions} */
 const common = {
@@ -24,10 +37,11 @@ const nodeTargets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode'],
+    external: ['vscode', 'bufferutil', 'utf-8-validate'],
     // The extension bundle must stay small: always minify it (keeps zod locales and dead code out).
     minify: true,
     metafile: true,
+    plugins: [zodEnglishOnly],
   },
   {
     ...common,
@@ -58,12 +72,21 @@ const webviewTarget = {
   target: 'es2022',
   minify: true,
   loader: { '.css': 'text', '.ttf': 'file' },
+  plugins: [zodEnglishOnly],
 };
 
 const entryExists = (t) => (t.entryPoints ?? []).length > 0 && (t.entryPoints ?? []).every((e) => existsSync(typeof e === 'string' ? e : e.in));
 const targets = [...nodeTargets, webviewTarget].filter(entryExists);
 
 mkdirSync('dist', { recursive: true });
+
+// The dashboards' codicon font (used by @vscode-elements): the .vsix ships no node_modules, and
+// webviews may load only from dist/ and media/, so the assets are copied next to the bundles.
+const codiconsDir = 'node_modules/@vscode/codicons/dist';
+if (webviewEntries.length > 0 && existsSync(codiconsDir)) {
+  mkdirSync('dist/webview/codicons', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(join(codiconsDir, f), join('dist/webview/codicons', f));
+}
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
   console.log('esbuild: watching');

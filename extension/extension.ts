@@ -1,0 +1,29 @@
+import * as vscode from 'vscode';
+import { registerDaemon } from './daemon/registerDaemon';
+import { registerEvents } from './features/events/registerEvents';
+import { registerOverview } from './features/overview/registerOverview';
+import { registerViews } from './features/views';
+import { LOG_CHANNEL_NAME } from './ids';
+
+/**
+ * Wires every feature in one place and returns at once: no file or network I/O happens here. The
+ * daemon is found (or started) after activation returned; until then every view shows its
+ * "connecting" welcome and the status bar says so.
+ */
+export function activate(ctx: vscode.ExtensionContext): void {
+  const started = Date.now();
+  const log = vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true });
+  ctx.subscriptions.push(log);
+
+  const daemon = registerDaemon(ctx, log);
+  registerOverview(ctx, daemon, log);
+  registerEvents(ctx, daemon, log);
+  registerViews(ctx);
+
+  log.info(`CogniForge ${String((ctx.extension.packageJSON as { version?: unknown }).version)} activated in ${Date.now() - started} ms`);
+  const kickoff = setTimeout(() => void daemon.start(), 0);
+  ctx.subscriptions.push({ dispose: () => clearTimeout(kickoff) });
+}
+
+/** Everything is in `ctx.subscriptions`; the daemon is shared with other windows and keeps running. */
+export function deactivate(): void {}

@@ -1,0 +1,62 @@
+/**
+ * Every id the extension shares with package.json `contributes`: commands, views, settings, context
+ * keys and webview panel types. scripts/checkContributes.mjs evaluates this file and fails the build
+ * when it and package.json drift apart, so a renamed id cannot silently break a menu or a view.
+ * This file imports nothing: the check script loads it on its own.
+ */
+
+/** Category every command shows in the Command Palette. */
+export const COMMAND_CATEGORY = 'CogniForge';
+
+export const Commands = {
+  startDaemon: 'cogniforge.startDaemon',
+  stopDaemon: 'cogniforge.stopDaemon',
+  restartDaemon: 'cogniforge.restartDaemon',
+  showLog: 'cogniforge.showLog',
+  openOverview: 'cogniforge.openOverview',
+  showDaemonActions: 'cogniforge.showDaemonActions',
+  refreshEvents: 'cogniforge.refreshEvents',
+} as const;
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+/** The activity-bar container. */
+export const VIEW_CONTAINER = 'cogniforge';
+
+export const Views = {
+  slo: 'cogniforge.slo',
+  incidents: 'cogniforge.incidents',
+  dr: 'cogniforge.dr',
+  secrets: 'cogniforge.secrets',
+  governance: 'cogniforge.governance',
+  events: 'cogniforge.events',
+} as const;
+export type ViewId = (typeof Views)[keyof typeof Views];
+
+/** Full setting ids, as `contributes.configuration` declares them. */
+export const Settings = {
+  port: 'cogniforge.daemon.port',
+  dataDir: 'cogniforge.daemon.dataDir',
+  autoStart: 'cogniforge.daemon.autoStart',
+  nodePath: 'cogniforge.daemon.nodePath',
+} as const;
+export type SettingId = (typeof Settings)[keyof typeof Settings];
+
+/** Section every daemon setting lives under (`cogniforge.daemon.*`). */
+export const DAEMON_SETTINGS_SECTION = 'cogniforge.daemon';
+
+/** Context keys for `when` clauses in package.json. */
+export const ContextKeys = {
+  /** true while a daemon connection is up. */
+  connected: 'cogniforge.connected',
+  /** The connection state in words: connecting, starting, connected, reconnecting, stopped. */
+  connectionState: 'cogniforge.connectionState',
+} as const;
+
+/** Webview panel types; each has an `onWebviewPanel:<type>` activation event and a serializer. */
+export const WebviewPanels = {
+  overview: 'cogniforge.overview',
+} as const;
+export type WebviewPanelType = (typeof WebviewPanels)[keyof typeof WebviewPanels];
+
+/** Name of the LogOutputChannel. */
+export const LOG_CHANNEL_NAME = 'CogniForge';
