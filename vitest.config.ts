@@ -19,8 +19,10 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Real daemons and fsyncs: two cores, so keep files from fighting for the disk.
-          fileParallelism: false,
+          // Real daemons and fsyncs on two cores: run the integration files one after another in one
+          // fork so they do not fight for the disk and the CPU.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,0 +1,149 @@
+// Shared pieces of the benchmarks: spawn a daemon from dist/, talk raw JSON-RPC over ws, run a
+// closed-loop load with N requests in flight, and summarise. Benchmarks report ratios against a
+// baseline measured in the same run (the machines are shared and noisy); they never assert.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const DAEMON = join(ROOT, 'dist', 'daemon.js');
+
+export function tempDir(prefix = 'cf-bench-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function waitFor(check, timeoutMs = 30_000, what = 'condition') {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Start `dist/daemon.js` on a free port; resolves with its runtime info once the runtime file is there. */
+export async function startDaemon({ dataDir = tempDir(), args = [] } = {}) {
+  const runtimeFile = join(dataDir, 'daemon.json');
+  rmSync(runtimeFile, { force: true });
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [DAEMON, '--port', '0', '--data-dir', dataDir, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((r) => child.once('exit', r));
+  const info = await Promise.race([
+    waitFor(() => existsSync(runtimeFile) && tryJson(runtimeFile), 60_000, 'daemon runtime file'),
+    exited.then((code) => {
+      throw new Error(`daemon exited (${code}) before it was ready:\n${stderr}`);
+    }),
+  ]);
+  return {
+    ...info,
+    dataDir,
+    child,
+    spawnedAt: t0,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+function tryJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A minimal JSON-RPC ws client: `call(method, params)` → result; rejects on error objects. */
+export async function connect(port, token, { initialize = true } = {}) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  await new Promise((res, rej) => {
+    ws.once('open', res);
+    ws.once('error', rej);
+  });
+  let nextId = 1;
+  const pending = new Map();
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    const list = Array.isArray(msg) ? msg : [msg];
+    for (const m of list) {
+      const p = pending.get(m.id);
+      if (!p) continue;
+      pending.delete(m.id);
+      if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code, data: m.error.data }));
+      else p.resolve(m.result);
+    }
+  });
+  const client = {
+    ws,
+    call(method, params = {}) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      });
+    },
+    close() {
+      ws.close();
+    },
+  };
+  if (initialize) await client.call('daemon/initialize', { protocolVersion: '1.0', client: { name: 'bench' } });
+  return client;
+}
+
+/**
+ * Closed loop: keep `inFlight` calls outstanding for `durationMs`; returns calls/s and latency
+ * percentiles (ms) of every completed call.
+ */
+export async function closedLoop(call, { inFlight, durationMs, warmupMs = 300 }) {
+  const latencies = [];
+  let done = 0;
+  let stop = false;
+  let measuring = false;
+  const worker = async () => {
+    while (!stop) {
+      const t = performance.now();
+      await call();
+      if (measuring) {
+        latencies.push(performance.now() - t);
+        done++;
+      }
+    }
+  };
+  const workers = Array.from({ length: inFlight }, worker);
+  await new Promise((r) => setTimeout(r, warmupMs));
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, durationMs));
+  measuring = false;
+  const elapsed = performance.now() - t0;
+  stop = true;
+  await Promise.all(workers);
+  return { rate: (done / elapsed) * 1000, ...percentiles(latencies) };
+}
+
+export function percentiles(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN);
+  return { p50: at(0.5), p99: at(0.99), n: s.length };
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export function report(title, rows) {
+  console.log(`\n## ${title}`);
+  for (const [k, v] of Object.entries(rows)) console.log(`  ${k.padEnd(44)} ${typeof v === 'number' ? fmt(v) : v}`);
+}
+
+export const fmt = (n) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
