@@ -92,6 +92,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions): 
     streams: DEFAULT_STREAMS,
     groupCommit: config.groupCommit,
     fsync: config.fsync,
+    snapshotEvery: config.snapshotEvery,
     log: storeLog,
     projections: [schedulerProjection, ...features.flatMap((f) => [...f.projections])],
   });

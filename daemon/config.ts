@@ -31,6 +31,8 @@ export interface DaemonConfig {
   groupCommit: boolean;
   /** fdatasync at all. Off only for benchmarks. */
   fsync: boolean;
+  /** Snapshot the projections every this many appended events. */
+  snapshotEvery: number;
   logLevel: LogLevel;
   /** Check every handler result against its result schema (a bug becomes InternalError). */
   validateResults: boolean;
@@ -120,6 +122,7 @@ const OPTIONS = {
   maxSendBufferBytes: { flag: '--max-send-buffer-bytes', env: 'COGNIFORGE_MAX_SEND_BUFFER_BYTES', takesValue: true, valueName: 'BYTES', help: 'unsent bytes after which a slow client is disconnected (default 8MiB)' },
   logLevel: { flag: '--log-level', env: 'COGNIFORGE_LOG_LEVEL', takesValue: true, valueName: 'LEVEL', help: 'debug | info | warn | error (default info)' },
   validateResults: { flag: '--validate-results', env: 'COGNIFORGE_VALIDATE_RESULTS', takesValue: false, help: 'check every result against its schema (default on when NODE_ENV is test or development)' },
+  snapshotEvery: { flag: '--snapshot-every', env: 'COGNIFORGE_SNAPSHOT_EVERY', takesValue: true, valueName: 'N', help: 'snapshot the projections every N appended events (default 10000)' },
   noGroupCommit: { flag: '--no-group-commit', takesValue: false, help: 'one fdatasync per append (benchmarks only)' },
   noFsync: { flag: '--no-fsync', takesValue: false, help: 'never fdatasync: acknowledged events can be lost (benchmarks only)' },
   help: { flag: '--help', takesValue: false, help: 'show this help' },
@@ -224,6 +227,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const burst = read('rateBurst', integer(1, 10_000_000), Math.max(2 * perSecond, MAX_BATCH));
   const heartbeatMs = read('heartbeatMs', integer(50, 3_600_000), 30_000);
   const maxSendBufferBytes = read('maxSendBufferBytes', byteSize(64 * 1024, 1024 * MiB), 8 * MiB);
+  const snapshotEvery = read('snapshotEvery', integer(100, 100_000_000), 10_000);
   const logLevel = read('logLevel', z.enum(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'), 'info');
   const validateDefault = env.NODE_ENV === 'test' || env.NODE_ENV === 'development';
   const validateResults = switches.has('validateResults') ? true : read('validateResults', booleanText, validateDefault);
@@ -240,6 +244,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       maxSendBufferBytes,
       groupCommit: !switches.has('noGroupCommit'),
       fsync: !switches.has('noFsync'),
+      snapshotEvery,
       logLevel,
       validateResults,
     },

@@ -26,7 +26,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = outcome.config;
-  const log = createLogger({ level: config.logLevel, clock: systemClock, write: (line) => process.stderr.write(line) });
+  // A parent that dies closes our stderr pipe: writes then fail with EPIPE. Without this handler the
+  // failed write is an uncaught exception whose log line fails again, in a loop that never stops.
+  let stderrOpen = true;
+  process.stderr.on('error', () => {
+    stderrOpen = false;
+  });
+  const log = createLogger({
+    level: config.logLevel,
+    clock: systemClock,
+    write: (line) => {
+      if (stderrOpen) process.stderr.write(line);
+    },
+  });
 
   let lock: DataDirLock;
   try {

@@ -116,6 +116,16 @@ describe('cogniforged stop', () => {
     expect(existsSync(join(d.dataDir, LOCK_FILE))).toBe(false);
   });
 
+  it('stops cleanly when whoever read its stderr has gone (EPIPE on every log line)', async () => {
+    const d = await start();
+    // The parent closing its end of the pipe is what a crashed launcher looks like to the daemon.
+    d.child.stderr?.destroy();
+    const c = await d.connect();
+    await c.request('events/publish', { type: 'api.request' });
+    c.close();
+    expect(await d.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
   it('on SIGINT exits 0 too', async () => {
     const d = await start();
     expect(await d.stop('SIGINT')).toEqual({ code: 0, signal: null });
