@@ -54,6 +54,16 @@ const nodeTargets = [
     // Optional native helpers of ws; the pure-JS fallbacks are used when absent.
     external: ['bufferutil', 'utf-8-validate'],
   },
+  {
+    // The client library for users' services and scripts: `require('cogniforge/dist/client.js')`.
+    ...common,
+    entryPoints: ['daemon/client/bundle.ts'],
+    outfile: 'dist/client.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['bufferutil', 'utf-8-validate'],
+  },
 ];
 
 // Each folder of webview/ with an index.ts (except protocol/) is a dashboard bundle.

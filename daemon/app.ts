@@ -43,6 +43,8 @@ export interface RunningDaemon {
   readonly startedAt: number;
   readonly server: DaemonServer;
   readonly store: EventStore;
+  /** Every REST route the features registered (the README lists each; a test checks it). */
+  readonly rest: RestRoutes;
   /**
    * Graceful stop: refuse new connections and commands, tell clients `daemon/didShutdown`, let
    * in-flight calls finish (their writes are durable once answered), close connections, features
@@ -178,7 +180,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions): 
     for (const f of features) await f.start?.();
 
     const port = await srv.listen();
-    return { host: config.host, port, ownerToken, startedAt, server: srv, store, stop };
+    return { host: config.host, port, ownerToken, startedAt, server: srv, store, rest, stop };
   } catch (e) {
     await server?.close();
     await scheduler.stop();

@@ -116,7 +116,7 @@ const OPTIONS = {
   host: { flag: '--host', env: 'COGNIFORGE_HOST', takesValue: true, valueName: 'ADDR', help: 'loopback address to bind (default 127.0.0.1; 127.0.0.0/8, ::1, localhost only)' },
   dataDir: { flag: '--data-dir', env: 'COGNIFORGE_DATA_DIR', takesValue: true, valueName: 'DIR', help: `event log, snapshots and runtime file (default ${defaultDataDir({}, process.platform)})` },
   maxMessageBytes: { flag: '--max-message-bytes', env: 'COGNIFORGE_MAX_MESSAGE_BYTES', takesValue: true, valueName: 'BYTES', help: 'largest WebSocket message or HTTP body (default 4MiB)' },
-  rateLimit: { flag: '--rate-limit', env: 'COGNIFORGE_RATE_LIMIT', takesValue: true, valueName: 'N', help: 'requests per second per connection (default 2000; 0 = unlimited)' },
+  rateLimit: { flag: '--rate-limit', env: 'COGNIFORGE_RATE_LIMIT', takesValue: true, valueName: 'N', help: 'requests per second per connection (default 50000; 0 = unlimited)' },
   rateBurst: { flag: '--rate-burst', env: 'COGNIFORGE_RATE_BURST', takesValue: true, valueName: 'N', help: `requests a connection may send at once above the rate (default max(2 x rate, ${MAX_BATCH}))` },
   heartbeatMs: { flag: '--heartbeat-ms', env: 'COGNIFORGE_HEARTBEAT_MS', takesValue: true, valueName: 'MS', help: 'ping interval; a peer that misses a pong is dropped (default 30000)' },
   maxSendBufferBytes: { flag: '--max-send-buffer-bytes', env: 'COGNIFORGE_MAX_SEND_BUFFER_BYTES', takesValue: true, valueName: 'BYTES', help: 'unsent bytes after which a slow client is disconnected (default 8MiB)' },
@@ -223,7 +223,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   }
   const dataDirRaw = read('dataDir', z.string().trim().min(1, 'must not be empty'), defaultDataDir(env as NodeJS.ProcessEnv));
   const maxMessageBytes = read('maxMessageBytes', byteSize(1024, 256 * MiB), 4 * MiB);
-  const perSecond = read('rateLimit', integer(0, 10_000_000), 2000);
+  const perSecond = read('rateLimit', integer(0, 10_000_000), 50_000);
   const burst = read('rateBurst', integer(1, 10_000_000), Math.max(2 * perSecond, MAX_BATCH));
   const heartbeatMs = read('heartbeatMs', integer(50, 3_600_000), 30_000);
   const maxSendBufferBytes = read('maxSendBufferBytes', byteSize(64 * 1024, 1024 * MiB), 8 * MiB);

@@ -10,6 +10,12 @@ import WebSocket from 'ws';
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const DAEMON = join(ROOT, 'dist', 'daemon.js');
 
+// Children die with the benchmark, whatever way it ends (a crashed bench must not leave daemons).
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 export function tempDir(prefix = 'cf-bench-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -32,9 +38,11 @@ export async function startDaemon({ dataDir = tempDir(), args = [] } = {}) {
   const child = spawn(process.execPath, [DAEMON, '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((r) => child.once('exit', r));
+  exited.then(() => children.delete(child));
   const info = await Promise.race([
     waitFor(() => existsSync(runtimeFile) && tryJson(runtimeFile), 60_000, 'daemon runtime file'),
     exited.then((code) => {

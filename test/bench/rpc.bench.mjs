@@ -12,6 +12,7 @@ const DURATION = Number(process.env.BENCH_MS ?? 2000);
 async function startEcho() {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'echoServer.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((r) => createInterface({ input: child.stdout }).once('line', (l) => r(Number(l))));
+  process.on('exit', () => child.kill());
   return { port, stop: () => child.kill() };
 }
 

@@ -122,7 +122,7 @@ describe('cogniforged stop', () => {
     d.child.stderr?.destroy();
     const c = await d.connect();
     await c.request('events/publish', { type: 'api.request' });
-    c.close();
+    await c.close();
     expect(await d.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 

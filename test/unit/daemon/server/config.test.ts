@@ -29,11 +29,12 @@ describe('parseConfig', () => {
       host: '127.0.0.1',
       dataDir: resolve('/xdg/cogniforge'),
       maxMessageBytes: 4 * 1024 * 1024,
-      rateLimit: { perSecond: 2000, burst: 4000 },
+      rateLimit: { perSecond: 50_000, burst: 100_000 },
       heartbeatMs: 30_000,
       maxSendBufferBytes: 8 * 1024 * 1024,
       groupCommit: true,
       fsync: true,
+      snapshotEvery: 10_000,
       logLevel: 'info',
       validateResults: false,
     });
