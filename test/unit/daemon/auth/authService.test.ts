@@ -3,11 +3,11 @@ import { ErrorCode } from '../../../../daemon/protocol';
 import { AuthService, newToken } from '../../../../daemon/services/auth/authService';
 import { TokenProjection } from '../../../../daemon/services/auth/tokenProjection';
 import { ManualClock } from '../../../../daemon/services/shared/clock';
-import { MemoryStore } from '../server/memoryStore';
+import { MemoryEventLog } from '../support/memoryStore';
 
 function setup() {
   const projection = new TokenProjection();
-  const store = new MemoryStore(new ManualClock(), [projection]);
+  const store = new MemoryEventLog().open({ clock: new ManualClock(), projections: [projection] });
   const owner = newToken();
   return { projection, store, owner, auth: new AuthService(store, projection, owner) };
 }
@@ -47,7 +47,7 @@ describe('AuthService', () => {
     const t = await auth.createToken('svc', 'write', 'owner');
     const restored = new TokenProjection();
     restored.restore(JSON.parse(JSON.stringify(projection.snapshot())));
-    const again = new AuthService(new MemoryStore(new ManualClock()), restored, newToken());
+    const again = new AuthService(new MemoryEventLog().open({ clock: new ManualClock() }), restored, newToken());
     expect(again.authenticate(t.token)).toEqual({ actor: 'svc', scope: 'write' });
   });
 });

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, PublishEvent, QueryEvents } from '../../../../daemon/protocol';
 import { EventsService } from '../../../../daemon/services/events/eventsService';
 import { ManualClock } from '../../../../daemon/services/shared/clock';
-import { MemoryStore } from '../server/memoryStore';
+import { MemoryEventLog } from '../support/memoryStore';
 
 function setup() {
   const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-  const store = new MemoryStore(clock);
+  const store = new MemoryEventLog().open({ clock });
   const service = new EventsService(store, () => ['auth.**', 'daemon.**']);
   const publish = (p: Record<string, unknown>, actor = 'owner') => service.publish(PublishEvent.params.parse(p), actor);
   const query = (p: Record<string, unknown>) => service.query(QueryEvents.params.parse(p));

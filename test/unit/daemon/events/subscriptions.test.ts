@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../../daemon/protocol';
 import { SubscriptionManager, type SubscriberChannel } from '../../../../daemon/services/events/subscriptions';
 import { ManualClock } from '../../../../daemon/services/shared/clock';
-import { MemoryStore } from '../server/memoryStore';
+import { MemoryEventLog } from '../support/memoryStore';
 
 class FakeChannel implements SubscriberChannel {
   readonly open = new Set<string>(['ws:1', 'ws:2']);
@@ -40,7 +40,7 @@ class FakeChannel implements SubscriberChannel {
 const flush = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function setup() {
-  const store = new MemoryStore(new ManualClock());
+  const store = new MemoryEventLog().open({ clock: new ManualClock() });
   const channel = new FakeChannel();
   const errors: string[] = [];
   const subs = new SubscriptionManager(store, channel, (m) => errors.push(m), 3);

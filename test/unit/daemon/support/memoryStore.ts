@@ -122,8 +122,23 @@ export class MemoryStore implements EventStore {
     return rows.slice(0, page.limit);
   }
 
+  /** Called before each event `readFrom` yields, so tests can append in the middle of a catch-up. */
+  onRead: ((seq: number) => Promise<void> | void) | undefined;
+
+  /** Every stored event, in order (test convenience). */
+  get events(): readonly EventRecord[] {
+    return this.log.records;
+  }
+
   async *readFrom(afterSeq: number): AsyncIterable<EventRecord> {
-    for (const r of this.log.records) if (r.seq > afterSeq) yield r;
+    // Like the real store: ends at the last seq current when the read started.
+    const end = this.lastSeq;
+    for (let i = 0; i < this.log.records.length; i++) {
+      const r = this.log.records[i];
+      if (r.seq <= afterSeq || r.seq > end) continue;
+      await this.onRead?.(r.seq);
+      yield r;
+    }
   }
 
   stats(): LogStats {
