@@ -123,5 +123,8 @@ export class OverviewFeed implements Disposable {
     const counts = Object.fromEntries(this.counts);
     this.counts.clear();
     this.opts.channel.post({ type: 'appended', counts });
+    // Stream counts moved: fetch the status too, so the event-log card (bytes, segments) agrees
+    // with the chart instead of lagging until the next poll.
+    void this.poll();
   }
 }

@@ -120,8 +120,11 @@ describe('OverviewFeed', () => {
     session.append('default');
     session.append('default');
     session.append('security');
+    const callsBefore = session.statusCalls;
     await vi.advanceTimersByTimeAsync(500);
     expect(posted.filter((m) => m.type === 'appended')).toEqual([{ type: 'appended', counts: { default: 2, security: 1 } }]);
+    // ...and refreshes the status right away, so the event-log card agrees with the new counts.
+    expect(session.statusCalls).toBe(callsBefore + 1);
   });
 
   it('tells the dashboard when the daemon goes away, and why', async () => {
