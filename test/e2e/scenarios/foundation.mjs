@@ -72,6 +72,11 @@ export async function run(ctx) {
   ctx.log(`stream "${STREAM}": ${before} → ${after} events`);
   const chartLabel = (await overview.getByTestId('overview-streams-chart').getAttribute('aria-label')) ?? '';
   assert.match(chartLabel, new RegExp(`${STREAM} ${after}\\b`), `the chart describes the new count (${chartLabel})`);
+  // The event-log card follows the stream counts: never "0 B" beside a stream that holds events.
+  await ctx.waitFor(async () => !/^0\s*B$/.test(await text(overview, 'overview-log-bytes')), {
+    timeoutMs: 5_000,
+    what: 'the event-log card to show the bytes of the published event',
+  });
   await ctx.screenshot('overview-after-publish');
 
   // Readable in light, dark and high contrast.
