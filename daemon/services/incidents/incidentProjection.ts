@@ -1,0 +1,346 @@
+import { z } from 'zod';
+import {
+  DetectedBy,
+  INCIDENT_TRANSITIONS,
+  IncidentRoles,
+  IncidentRolesPatch,
+  IncidentStatus,
+  OPEN_STATUSES,
+  ReviewContent,
+  SEVERITIES,
+  Severity,
+  type Incident,
+  type IncidentSummary,
+  type Review,
+  type TimelineEntry,
+} from '../../protocol/incidents';
+import type { EventRecord, Projection } from '../../store/types';
+import { DurationAggregate, dayOf, type Contribution } from './durationAggregate';
+import { IncidentIndex, type ListPosition } from './incidentIndex';
+
+/** Event types of the incidents domain; only this feature appends them (they are reserved). */
+export const IncidentEvent = {
+  created: 'incident.created',
+  transitioned: 'incident.transitioned',
+  assigned: 'incident.assigned',
+  noted: 'incident.noted',
+  severityChanged: 'incident.severityChanged',
+  reviewSubmitted: 'review.submitted',
+} as const;
+
+export const IncidentCreatedPayload = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  severity: Severity,
+  detectedBy: DetectedBy,
+  services: z.array(z.string()),
+  assignee: z.string().optional(),
+  roles: IncidentRoles,
+  linkedSlos: z.array(z.string()),
+});
+export const IncidentTransitionedPayload = z.object({
+  id: z.string(),
+  from: IncidentStatus,
+  to: IncidentStatus,
+  note: z.string().optional(),
+  rootCause: z.string().optional(),
+  resolution: z.string().optional(),
+});
+export const IncidentAssignedPayload = z.object({
+  id: z.string(),
+  assignee: z.string().nullable().optional(),
+  roles: IncidentRolesPatch.optional(),
+});
+export const IncidentNotedPayload = z.object({ id: z.string(), text: z.string() });
+export const IncidentSeverityChangedPayload = z.object({ id: z.string(), from: Severity, to: Severity, reason: z.string().optional() });
+export const ReviewSubmittedPayload = z.object({ incidentId: z.string(), review: ReviewContent });
+
+/** An incident as the projection keeps it: the protocol shape plus what metrics need to undo. */
+interface IncidentState extends Omit<Incident, 'hasReview'> {
+  n: number;
+  ackContribution?: Contribution;
+  resolveContribution?: Contribution;
+  review?: Review;
+}
+
+interface Snapshot {
+  lastNumber: number;
+  incidents: IncidentState[];
+}
+
+const isOpen = (s: IncidentStatus) => OPEN_STATUSES.includes(s);
+const ROLE_LABEL = { incidentCommander: 'incident commander', communicationsLead: 'communications lead', technicalLead: 'technical lead' } as const;
+
+/**
+ * Incidents and their reviews, with the list index and MTTA/MTTR aggregates maintained as each
+ * event is applied (never by scanning). Numbers (`INC-n`) are given in log order, so every daemon
+ * reading the same log gives the same numbers. Events that do not fit the current state (a
+ * transition from a status the incident is no longer in) are ignored, keeping apply deterministic.
+ */
+export class IncidentProjection implements Projection {
+  readonly name = 'incidents';
+  private lastNumber = 0;
+  private readonly byNumber = new Map<number, IncidentState>();
+  private readonly numberById = new Map<string, number>();
+  private readonly index = new IncidentIndex();
+  readonly mtta = new DurationAggregate();
+  readonly mttr = new DurationAggregate();
+  private readonly open = new Map<Severity, number>();
+
+  apply(event: EventRecord): void {
+    switch (event.type) {
+      case IncidentEvent.created: {
+        const p = IncidentCreatedPayload.safeParse(event.payload);
+        if (p.success && !this.numberById.has(p.data.id)) this.create(p.data, event);
+        return;
+      }
+      case IncidentEvent.transitioned: {
+        const p = IncidentTransitionedPayload.safeParse(event.payload);
+        const inc = p.success ? this.byId(p.data.id) : undefined;
+        if (p.success && inc && inc.status === p.data.from && INCIDENT_TRANSITIONS[p.data.from].includes(p.data.to)) this.transition(inc, p.data, event);
+        return;
+      }
+      case IncidentEvent.assigned: {
+        const p = IncidentAssignedPayload.safeParse(event.payload);
+        const inc = p.success ? this.byId(p.data.id) : undefined;
+        if (p.success && inc) this.assign(inc, p.data, event);
+        return;
+      }
+      case IncidentEvent.noted: {
+        const p = IncidentNotedPayload.safeParse(event.payload);
+        const inc = p.success ? this.byId(p.data.id) : undefined;
+        if (p.success && inc) inc.timeline.push(entry(event, 'note', p.data.text));
+        return;
+      }
+      case IncidentEvent.severityChanged: {
+        const p = IncidentSeverityChangedPayload.safeParse(event.payload);
+        const inc = p.success ? this.byId(p.data.id) : undefined;
+        if (p.success && inc && inc.severity === p.data.from) this.changeSeverity(inc, p.data, event);
+        return;
+      }
+      case IncidentEvent.reviewSubmitted: {
+        const p = ReviewSubmittedPayload.safeParse(event.payload);
+        const inc = p.success ? this.byId(p.data.incidentId) : undefined;
+        if (p.success && inc) {
+          const version = (inc.review?.version ?? 0) + 1;
+          inc.review = { ...p.data.review, incidentId: inc.id, incidentNumber: inc.number, submittedAt: event.time, submittedBy: event.actor, version };
+          inc.timeline.push(entry(event, 'review', version === 1 ? 'post-incident review submitted' : `post-incident review revised (v${version})`));
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** By UUID or `INC-<n>`. */
+  find(ref: string): IncidentState | undefined {
+    const m = /^INC-(\d+)$/.exec(ref);
+    return m ? this.byNumber.get(Number(m[1])) : this.byId(ref);
+  }
+
+  get(ref: string): Incident | undefined {
+    const inc = this.find(ref);
+    return inc && toIncident(inc);
+  }
+
+  summary(ref: string): IncidentSummary | undefined {
+    const inc = this.find(ref);
+    return inc && toSummary(inc);
+  }
+
+  review(ref: string): Review | undefined {
+    return this.find(ref)?.review;
+  }
+
+  get size(): number {
+    return this.byNumber.size;
+  }
+
+  list(filter: {
+    statuses?: IncidentStatus[];
+    severities?: Severity[];
+    service?: string;
+    limit: number;
+    from?: ListPosition;
+  }): { incidents: IncidentSummary[]; next?: ListPosition } {
+    const service = filter.service;
+    const accept = service === undefined ? () => true : (n: number) => this.byNumber.get(n)!.services.includes(service);
+    const { numbers, next } = this.index.page(filter.statuses, filter.severities, filter.limit, filter.from, accept);
+    return { incidents: numbers.map((n) => toSummary(this.byNumber.get(n)!)), next };
+  }
+
+  openBySeverity(): Record<Severity, number> {
+    return Object.fromEntries(SEVERITIES.map((s) => [s, this.open.get(s) ?? 0])) as Record<Severity, number>;
+  }
+
+  snapshot(): Snapshot {
+    return { lastNumber: this.lastNumber, incidents: [...this.byNumber.values()] };
+  }
+
+  restore(state: unknown): void {
+    this.reset();
+    const s = state as Partial<Snapshot> | null;
+    if (!s || !Array.isArray(s.incidents)) return;
+    this.lastNumber = s.lastNumber ?? 0;
+    for (const inc of s.incidents) {
+      this.byNumber.set(inc.n, inc);
+      this.numberById.set(inc.id, inc.n);
+      this.index.add(inc.status, inc.severity, inc.n);
+      if (inc.ackContribution) this.mtta.add(inc.ackContribution);
+      if (inc.resolveContribution) this.mttr.add(inc.resolveContribution);
+      if (isOpen(inc.status)) this.countOpen(inc.severity, 1);
+    }
+  }
+
+  reset(): void {
+    this.lastNumber = 0;
+    this.byNumber.clear();
+    this.numberById.clear();
+    this.index.clear();
+    this.mtta.clear();
+    this.mttr.clear();
+    this.open.clear();
+  }
+
+  private byId(id: string): IncidentState | undefined {
+    const n = this.numberById.get(id);
+    return n === undefined ? undefined : this.byNumber.get(n);
+  }
+
+  private countOpen(severity: Severity, delta: 1 | -1): void {
+    this.open.set(severity, (this.open.get(severity) ?? 0) + delta);
+  }
+
+  private create(p: z.infer<typeof IncidentCreatedPayload>, event: EventRecord): void {
+    const n = ++this.lastNumber;
+    const inc: IncidentState = {
+      n,
+      id: p.id,
+      number: `INC-${n}`,
+      title: p.title,
+      description: p.description,
+      severity: p.severity,
+      status: 'detected',
+      detectedBy: p.detectedBy,
+      services: p.services,
+      ...(p.assignee !== undefined ? { assignee: p.assignee } : {}),
+      roles: p.roles,
+      linkedSlos: p.linkedSlos,
+      detectedAt: event.time,
+      timeline: [entry(event, 'created', `${p.severity} detected by ${p.detectedBy.kind} ${p.detectedBy.name}`, undefined, 'detected')],
+    };
+    this.byNumber.set(n, inc);
+    this.numberById.set(inc.id, n);
+    this.index.add(inc.status, inc.severity, n);
+    this.countOpen(inc.severity, 1);
+  }
+
+  private transition(inc: IncidentState, p: z.infer<typeof IncidentTransitionedPayload>, event: EventRecord): void {
+    const at = Date.parse(event.time);
+    const contribution = (): Contribution => ({
+      day: dayOf(at),
+      severity: inc.severity,
+      services: inc.services,
+      durationMs: Math.max(0, at - Date.parse(inc.detectedAt)),
+    });
+    this.index.remove(inc.status, inc.severity, inc.n);
+    const wasOpen = isOpen(inc.status);
+    if (p.from === 'resolved' && p.to === 'investigating') {
+      // A reopen: the earlier resolution no longer counts towards MTTR.
+      if (inc.resolveContribution) this.mttr.remove(inc.resolveContribution);
+      delete inc.resolveContribution;
+      delete inc.resolvedAt;
+    }
+    // Any move past `detected` is an acknowledgement, so MTTA is defined for every incident that moved.
+    if (!inc.acknowledgedAt && p.to !== 'detected') {
+      inc.acknowledgedAt = event.time;
+      inc.ackContribution = contribution();
+      this.mtta.add(inc.ackContribution);
+    }
+    if (!inc.mitigatedAt && (p.to === 'resolving' || p.to === 'resolved')) inc.mitigatedAt = event.time;
+    if (p.to === 'resolved') {
+      inc.resolvedAt = event.time;
+      inc.resolveContribution = contribution();
+      this.mttr.add(inc.resolveContribution);
+    }
+    if (p.to === 'closed') inc.closedAt = event.time;
+    if (p.rootCause !== undefined) inc.rootCause = p.rootCause;
+    if (p.resolution !== undefined) inc.resolution = p.resolution;
+    inc.status = p.to;
+    if (wasOpen && !isOpen(p.to)) this.countOpen(inc.severity, -1);
+    if (!wasOpen && isOpen(p.to)) this.countOpen(inc.severity, 1);
+    this.index.add(inc.status, inc.severity, inc.n);
+    const details = [p.note, p.rootCause !== undefined ? `root cause: ${p.rootCause}` : undefined, p.resolution !== undefined ? `resolution: ${p.resolution}` : undefined]
+      .filter((d) => d !== undefined && d !== '')
+      .join('; ');
+    inc.timeline.push(entry(event, 'transition', `${p.from} → ${p.to}${details ? `: ${details}` : ''}`, p.from, p.to));
+  }
+
+  private assign(inc: IncidentState, p: z.infer<typeof IncidentAssignedPayload>, event: EventRecord): void {
+    const changes: string[] = [];
+    if (p.assignee !== undefined) {
+      if (p.assignee === null) delete inc.assignee;
+      else inc.assignee = p.assignee;
+      changes.push(p.assignee === null ? 'assignee cleared' : `assigned to ${p.assignee}`);
+    }
+    for (const role of ['incidentCommander', 'communicationsLead', 'technicalLead'] as const) {
+      const value = p.roles?.[role];
+      if (value === undefined) continue;
+      const roles = { ...inc.roles };
+      if (value === null) delete roles[role];
+      else roles[role] = value;
+      inc.roles = roles;
+      changes.push(value === null ? `${ROLE_LABEL[role]} cleared` : `${ROLE_LABEL[role]}: ${value}`);
+    }
+    inc.timeline.push(entry(event, 'assignment', changes.join('; ')));
+  }
+
+  private changeSeverity(inc: IncidentState, p: z.infer<typeof IncidentSeverityChangedPayload>, event: EventRecord): void {
+    this.index.remove(inc.status, inc.severity, inc.n);
+    if (isOpen(inc.status)) {
+      this.countOpen(p.from, -1);
+      this.countOpen(p.to, 1);
+    }
+    inc.severity = p.to;
+    this.index.add(inc.status, inc.severity, inc.n);
+    inc.timeline.push(entry(event, 'severity', `${p.from} → ${p.to}${p.reason ? `: ${p.reason}` : ''}`, p.from, p.to));
+  }
+}
+
+function entry(event: EventRecord, kind: TimelineEntry['kind'], text: string, from?: string, to?: string): TimelineEntry {
+  return { at: event.time, actor: event.actor, kind, text, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+}
+
+function toSummary(inc: IncidentState): IncidentSummary {
+  const { id, number, title, severity, status, services, assignee, detectedAt, acknowledgedAt, mitigatedAt, resolvedAt, closedAt } = inc;
+  return {
+    id,
+    number,
+    title,
+    severity,
+    status,
+    services,
+    ...(assignee !== undefined ? { assignee } : {}),
+    detectedAt,
+    ...(acknowledgedAt !== undefined ? { acknowledgedAt } : {}),
+    ...(mitigatedAt !== undefined ? { mitigatedAt } : {}),
+    ...(resolvedAt !== undefined ? { resolvedAt } : {}),
+    ...(closedAt !== undefined ? { closedAt } : {}),
+  };
+}
+
+function toIncident(inc: IncidentState): Incident {
+  return {
+    ...toSummary(inc),
+    description: inc.description,
+    detectedBy: inc.detectedBy,
+    roles: inc.roles,
+    ...(inc.rootCause !== undefined ? { rootCause: inc.rootCause } : {}),
+    ...(inc.resolution !== undefined ? { resolution: inc.resolution } : {}),
+    linkedSlos: inc.linkedSlos,
+    hasReview: inc.review !== undefined,
+    timeline: [...inc.timeline],
+  };
+}
