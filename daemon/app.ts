@@ -10,6 +10,10 @@ import { authFeature } from './services/auth/authFeature';
 import { newToken } from './services/auth/authService';
 import { daemonInfoFeature } from './services/daemonInfo/daemonInfoFeature';
 import { eventsFeature } from './services/events/eventsFeature';
+import { governanceFeature } from './services/governance/governanceFeature';
+import { secretsFeature } from './services/secrets/secretsFeature';
+import { sloFeature } from './services/slo/sloFeature';
+import { incidentsFeature } from './services/incidents/incidentsFeature';
 import { DependencyPolicies } from './services/resilience/policies';
 import { registerResilience } from './services/resilience/register';
 import { SchedulerProjection } from './services/scheduler/projection';
@@ -25,6 +29,11 @@ export interface StartOptions {
   clock?: Clock;
   /** Owner token (scope admin); a fresh random one when absent. */
   ownerToken?: string;
+  /**
+   * Environment the services read their settings from (master key, backends): the process
+   * environment with `.env` merged underneath. Default: `process.env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Features beyond the core ones (auth, daemon, events). */
   features?: DaemonFeature[];
   /**
@@ -61,12 +70,22 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * `sloFeature()`; a feature declares its projections (restored by the store) and reserved event
  * types, and registers handlers and REST routes (see `DaemonFeature`).
  */
-function coreFeatures(ownerToken: string, startedAt: number, problems: () => string[], reserved: () => readonly string[]) {
+function coreFeatures(
+  ownerToken: string,
+  startedAt: number,
+  problems: () => string[],
+  reserved: () => readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+) {
   const auth = authFeature(ownerToken);
   const features: DaemonFeature[] = [
     auth,
     daemonInfoFeature({ daemonVersion: DAEMON_VERSION, startedAt, problems }),
     eventsFeature(reserved),
+    governanceFeature(),
+    secretsFeature({ env }),
+    incidentsFeature(),
+    sloFeature(),
   ];
   return { auth, features };
 }
@@ -83,7 +102,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions): 
   /** Event types of the shared machinery (scheduler, dependency policies) are the daemon's too. */
   const platformTypes = ['scheduler.**', 'resilience.**'];
   const reserved = () => [...platformTypes, ...features.flatMap((f) => f.reservedEventTypes)];
-  const core = coreFeatures(ownerToken, startedAt, problems, reserved);
+  const core = coreFeatures(ownerToken, startedAt, problems, reserved, options.env ?? process.env);
   features = [...core.features, ...(options.features ?? [])];
 
   const storeLog = (level: 'info' | 'warn' | 'error', message: string) => log[level](message);

@@ -12,8 +12,10 @@ import { systemClock } from './services/shared/clock';
  */
 async function main(): Promise<number> {
   let outcome: ReturnType<typeof parseConfig>;
+  let env: Record<string, string | undefined>;
   try {
-    outcome = parseConfig(process.argv.slice(2), loadDotEnv(process.cwd(), process.env));
+    env = loadDotEnv(process.cwd(), process.env);
+    outcome = parseConfig(process.argv.slice(2), env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`cogniforged: ${e.message}\n`);
@@ -68,7 +70,7 @@ async function main(): Promise<number> {
   installProcessHandlers(log, shutdown, () => stopping);
 
   try {
-    daemon = await startDaemon(config, { log, onShutdownRequested: (reason) => shutdown(reason) });
+    daemon = await startDaemon(config, { log, env, onShutdownRequested: (reason) => shutdown(reason) });
   } catch (e) {
     lock.release();
     if (e instanceof PortInUseError) {

@@ -149,7 +149,7 @@ describe('cogniforged stop', () => {
     expect(again.token).not.toBe(d.token);
     await expect(RpcClient.connect(again.wsUrl, { token: d.token })).rejects.toBeInstanceOf(UpgradeRefused);
     const c2 = await again.connect();
-    const { events } = await c2.request<{ events: { id: string; seq: number }[] }>('events/query', {});
+    const { events } = await c2.request<{ events: { id: string; seq: number }[] }>('events/query', { types: ['api.**'] });
     expect(events).toEqual([expect.objectContaining({ id: published.id, seq: published.seq })]);
     await c2.close();
   });
