@@ -1,28 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCK_FILE, RUNTIME_FILE } from '../../../daemon/protocol';
-import {
-  RpcClient,
-  UpgradeRefused,
-  makeTempDir,
-  removeTempDirs,
-  runDaemonToExit,
-  spawnDaemon,
-  type DaemonProcess,
-} from '../helpers/daemonProcess';
+import { RpcClient, UpgradeRefused, makeTempDir, runDaemonToExit, useDaemons } from '../helpers/daemonProcess';
 
-const running: DaemonProcess[] = [];
-async function start(...args: Parameters<typeof spawnDaemon>): Promise<DaemonProcess> {
-  const d = await spawnDaemon(...args);
-  running.push(d);
-  return d;
-}
-
-afterAll(async () => {
-  await Promise.all(running.map((d) => d.stop('SIGKILL')));
-  removeTempDirs();
-});
+const start = useDaemons();
 
 describe('cogniforged start-up', () => {
   it('writes a 0600 runtime file with port, pid, token and versions, and logs where it listens', async () => {

@@ -1,19 +1,10 @@
 import WebSocket from 'ws';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
-import { RpcClient, UpgradeRefused, removeTempDirs, sleep, spawnDaemon, type DaemonProcess } from '../helpers/daemonProcess';
+import { RpcClient, UpgradeRefused, sleep, useDaemons } from '../helpers/daemonProcess';
 
-const running: DaemonProcess[] = [];
-async function start(args: string[] = []): Promise<DaemonProcess> {
-  const d = await spawnDaemon({ args });
-  running.push(d);
-  return d;
-}
-
-afterAll(async () => {
-  await Promise.all(running.map((d) => d.stop('SIGKILL')));
-  removeTempDirs();
-});
+const spawn = useDaemons();
+const start = (args: string[] = []) => spawn({ args });
 
 async function refusal(promise: Promise<unknown>): Promise<UpgradeRefused> {
   try {
@@ -117,8 +108,7 @@ describe('authentication', () => {
     const t = await owner.request<{ token: string }>('auth/createToken', { name: 'svc', scope: 'write' });
     await owner.close();
     await d.stop();
-    const again = await spawnDaemon({ dataDir: d.dataDir });
-    running.push(again);
+    const again = await spawn({ dataDir: d.dataDir });
     const c = await again.connect({ token: t.token });
     expect(await c.request('daemon/ping', {})).toHaveProperty('time');
     await c.close();

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { afterAll } from 'vitest';
 import { RUNTIME_FILE, RuntimeInfo } from '../../../daemon/protocol';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -58,6 +59,23 @@ export function makeTempDir(prefix = 'cf-daemon-'): string {
 export function removeTempDirs(): void {
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   tempDirs.clear();
+}
+
+/**
+ * For one test file: a `start` that spawns daemons, all of which are killed (SIGKILL: whatever state
+ * a test left them in) and whose temp dirs are removed after the file's tests.
+ */
+export function useDaemons(): (...args: Parameters<typeof spawnDaemon>) => Promise<DaemonProcess> {
+  const running: DaemonProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((d) => d.stop('SIGKILL')));
+    removeTempDirs();
+  });
+  return async (...args) => {
+    const d = await spawnDaemon(...args);
+    running.push(d);
+    return d;
+  };
 }
 
 /** The child's environment: ours minus every COGNIFORGE_* (so a developer's settings do not leak in). */

@@ -1,17 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
 import type { Incident, IncidentSummary, Review } from '../../../daemon/protocol/incidents';
-import { RpcResponseError, removeTempDirs, spawnDaemon, type DaemonProcess, type RpcClient } from '../helpers/daemonProcess';
+import { RpcResponseError, type DaemonProcess, type RpcClient, useDaemons } from '../helpers/daemonProcess';
 
-const running: DaemonProcess[] = [];
-afterAll(async () => {
-  for (const d of running) if (d.child.exitCode === null && d.child.signalCode === null) await d.stop();
-  removeTempDirs();
-});
+const spawn = useDaemons();
 
 async function start(dataDir?: string): Promise<{ d: DaemonProcess; c: RpcClient }> {
-  const d = await spawnDaemon(dataDir ? { dataDir } : {});
-  running.push(d);
+  const d = await spawn(dataDir ? { dataDir } : {});
   return { d, c: await d.connect() };
 }
 

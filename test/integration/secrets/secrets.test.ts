@@ -1,20 +1,11 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
 import { Fernet, generateFernetKey } from '../../../daemon/services/secrets/fernet';
-import { RpcResponseError, removeTempDirs, runDaemonToExit, spawnDaemon, type DaemonProcess, type RpcClient } from '../helpers/daemonProcess';
+import { RpcResponseError, runDaemonToExit, type RpcClient, useDaemons } from '../helpers/daemonProcess';
 
-const running: DaemonProcess[] = [];
-async function start(...args: Parameters<typeof spawnDaemon>): Promise<DaemonProcess> {
-  const d = await spawnDaemon(...args);
-  running.push(d);
-  return d;
-}
-afterAll(async () => {
-  await Promise.all(running.map((d) => d.stop('SIGKILL')));
-  removeTempDirs();
-});
+const start = useDaemons();
 
 interface Meta {
   id: string;

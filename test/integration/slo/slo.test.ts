@@ -1,18 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
-import { RpcResponseError, removeTempDirs, spawnDaemon, type DaemonProcess } from '../helpers/daemonProcess';
+import { RpcResponseError, useDaemons } from '../helpers/daemonProcess';
 
-const running: DaemonProcess[] = [];
-async function start(...args: Parameters<typeof spawnDaemon>): Promise<DaemonProcess> {
-  const d = await spawnDaemon(...args);
-  running.push(d);
-  return d;
-}
-
-afterAll(async () => {
-  await Promise.all(running.map((d) => d.stop('SIGKILL')));
-  removeTempDirs();
-});
+const start = useDaemons();
 
 interface Status {
   slo: { id: string; aliases: string[]; objective: number };
