@@ -28,9 +28,22 @@ beforeAll(async () => {
   });
 });
 
+/** Children still alive (a failed round must not leave one writing into the dir being removed). */
+const live = new Set<ReturnType<typeof spawn>>();
+
 afterAll(async () => {
+  for (const child of live) child.kill('SIGKILL');
   await rm(work, { recursive: true, force: true });
 });
+
+/** A round step that does not finish fails with the step's name instead of hanging the whole test. */
+function within<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${step} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 interface Ack {
   batch: string;
@@ -42,7 +55,13 @@ interface Ack {
 function runAndKill(dataDir: string, killAfterMs: number): Promise<Ack[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [childJs, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
     const acks: Ack[] = [];
+    // A child that never acknowledges would hang the round: kill it and say what it printed.
+    const watchdog = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child acknowledged nothing within 20 s; stderr: ${stderr || '(empty)'}; stdout: ${pending.slice(0, 200)}`));
+    }, 20_000);
     let pending = '';
     let stderr = '';
     let armed = false;
@@ -64,6 +83,8 @@ function runAndKill(dataDir: string, killAfterMs: number): Promise<Ack[]> {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
+      live.delete(child);
       if (signal === 'SIGKILL') resolve(acks);
       else reject(new Error(`child exited with ${code}: ${stderr}`));
     });
@@ -76,15 +97,26 @@ describe('store crash safety (kill -9 at random moments)', () => {
     const acked = new Map<string, { seq: number; batch: string }>();
     let totalAcks = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const acks = await runAndKill(dataDir, 5 + Math.floor(Math.random() * 150));
+      const acks = await within(runAndKill(dataDir, 5 + Math.floor(Math.random() * 150)), 30_000, `round ${round}: child run`);
       totalAcks += acks.length;
       for (const a of acks) a.ids.forEach((id, k) => acked.set(id, { seq: a.seqs[k]!, batch: a.batch }));
 
       const counter = new EventCountProjection();
-      const store = await openStore({ dataDir, clock: systemClock, streams: DEFAULT_STREAMS, projections: [counter], log: () => undefined });
+      const storeLog: string[] = [];
+      const store = await within(
+        openStore({ dataDir, clock: systemClock, streams: DEFAULT_STREAMS, projections: [counter], log: (l, m) => storeLog.push(`${l} ${m}`) }),
+        20_000,
+        `round ${round}: reopen`,
+      );
       try {
         const events: EventRecord[] = [];
-        for await (const e of store.readFrom(0)) events.push(e);
+        await within(
+          (async () => {
+            for await (const e of store.readFrom(0)) events.push(e);
+          })(),
+          20_000,
+          `round ${round}: read back (store log: ${storeLog.join(' | ')})`,
+        );
         // Gap-free global order from 1: no retention can have run on a log this young.
         expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
         const byId = new Map(events.map((e) => [e.id, e]));
@@ -108,7 +140,9 @@ describe('store crash safety (kill -9 at random moments)', () => {
       }
     }
     expect(totalAcks).toBeGreaterThan(ROUNDS);
-  });
+    // About 15 s on two idle cores; the generous limit is for a loaded CI machine, and every step
+    // above has its own deadline so a real hang fails with the step's name.
+  }, 180_000);
 
   it('lets the process exit on its own after close() (the retention timer does not hold it)', async () => {
     const dataDir = join(work, 'once');
