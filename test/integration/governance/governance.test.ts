@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
-import { RpcResponseError, removeTempDirs, spawnDaemon, type DaemonProcess, type RpcClient } from '../helpers/daemonProcess';
+import { removeTempDirs, spawnDaemon, type DaemonProcess, type RpcClient, rpcError } from '../helpers/daemonProcess';
 
 let d: DaemonProcess;
 let c: RpcClient;
@@ -18,15 +18,6 @@ afterAll(async () => {
 
 type Check = { allowed: boolean; reason?: string; addresses: string[] };
 const lastSeq = async () => (await c.request<{ eventLog: { lastSeq: number } }>('daemon/status', {})).eventLog.lastSeq;
-
-async function rpcError(p: Promise<unknown>): Promise<RpcResponseError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(RpcResponseError);
-  return e as RpcResponseError;
-}
 
 describe('governance/checkUrl against the real daemon (resolution only, no connections)', () => {
   it.each([

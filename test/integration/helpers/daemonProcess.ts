@@ -226,6 +226,17 @@ export class RpcResponseError extends Error {
   }
 }
 
+/** The error answer a call must get: fails the test when the call succeeds or fails otherwise. */
+export async function rpcError(p: Promise<unknown>): Promise<RpcResponseError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RpcResponseError) return e;
+    throw e;
+  }
+  throw new Error('expected an error answer, but the call succeeded');
+}
+
 export interface ConnectOptions {
   /** Bearer token; the owner token by default, `null` to send none. */
   token?: string | null;

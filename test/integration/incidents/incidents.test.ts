@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
 import type { Incident, IncidentSummary, Review } from '../../../daemon/protocol/incidents';
-import { RpcResponseError, type DaemonProcess, type RpcClient, useDaemons } from '../helpers/daemonProcess';
+import { type DaemonProcess, type RpcClient, useDaemons, rpcError } from '../helpers/daemonProcess';
 
 const spawn = useDaemons();
 
 async function start(dataDir?: string): Promise<{ d: DaemonProcess; c: RpcClient }> {
   const d = await spawn(dataDir ? { dataDir } : {});
   return { d, c: await d.connect() };
-}
-
-async function rpcError(p: Promise<unknown>): Promise<RpcResponseError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof RpcResponseError)) throw new Error(`expected an RPC error, got ${String(e)}`);
-  return e;
 }
 
 const lastSeq = async (c: RpcClient) => (await c.request<{ eventLog: { lastSeq: number } }>('daemon/status', {})).eventLog.lastSeq;

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
 import { Fernet, generateFernetKey } from '../../../daemon/services/secrets/fernet';
-import { RpcResponseError, runDaemonToExit, type RpcClient, useDaemons } from '../helpers/daemonProcess';
+import { runDaemonToExit, type RpcClient, useDaemons, rpcError } from '../helpers/daemonProcess';
 
 const start = useDaemons();
 
@@ -11,16 +11,6 @@ interface Meta {
   id: string;
   currentVersion: number;
   versions: { version: number; state: string }[];
-}
-
-async function errorOf(p: Promise<unknown>): Promise<RpcResponseError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RpcResponseError) return e;
-    throw e;
-  }
-  throw new Error('expected an error answer');
 }
 
 /** Every file under `dir` except the vault folder, as one string. */
@@ -62,7 +52,7 @@ describe('secrets over the real daemon', () => {
     expect(await c.request<Meta>('secrets/get', { id: s.id })).toMatchObject({ id: s.id, currentVersion: 1 });
 
     await c.request('secrets/rotate', { id: s.id, value: plain[1], expectedVersion: 1 });
-    const stale = await errorOf(c.request('secrets/rotate', { id: s.id, expectedVersion: 1 }));
+    const stale = await rpcError(c.request('secrets/rotate', { id: s.id, expectedVersion: 1 }));
     expect(stale.code).toBe(ErrorCode.Conflict);
     const rolled = await c.request<Meta>('secrets/rollback', { id: s.id, version: 1 });
     expect(rolled.currentVersion).toBe(3);
@@ -75,13 +65,13 @@ describe('secrets over the real daemon', () => {
     const reader = await c.request<{ token: string }>('auth/createToken', { name: 'reader', scope: 'read' });
     const rc = await d.connect({ token: reader.token });
     expect((await rc.request<{ secrets: unknown[] }>('secrets/list', {})).secrets).toHaveLength(2);
-    expect((await errorOf(rc.request('secrets/reveal', { id: s.id }))).code).toBe(ErrorCode.Forbidden);
+    expect((await rpcError(rc.request('secrets/reveal', { id: s.id }))).code).toBe(ErrorCode.Forbidden);
     await rc.close();
 
-    const bad = await errorOf(c.request('secrets/create', { name: 'x', type: 'not_a_type', environment: 'dev' }));
+    const bad = await rpcError(c.request('secrets/create', { name: 'x', type: 'not_a_type', environment: 'dev' }));
     expect(bad.code).toBe(ErrorCode.InvalidParams);
     expect(JSON.stringify(bad.data)).toContain('type');
-    expect((await errorOf(c.request('secrets/get', { id: 'sec_0000000000000000' }))).code).toBe(ErrorCode.NotFound);
+    expect((await rpcError(c.request('secrets/get', { id: 'sec_0000000000000000' }))).code).toBe(ErrorCode.NotFound);
 
     await c.request('secrets/delete', { id: generated.id });
     const audit = await c.request<{ entries: { action: string; actor: string; secretId: string }[] }>('secrets/audit', { secretId: s.id });
@@ -149,7 +139,7 @@ describe('secrets over the real daemon', () => {
     const ok = await start({ dataDir: d.dataDir, env: { MASTER_ENCRYPTION_KEY: key } });
     const c2 = await ok.connect();
     expect((await c2.request<{ secrets: unknown[] }>('secrets/list', {})).secrets).toHaveLength(1);
-    expect((await errorOf(c2.request('secrets/rotateMasterKey', {}))).code).toBe(ErrorCode.FailedPrecondition);
+    expect((await rpcError(c2.request('secrets/rotateMasterKey', {}))).code).toBe(ErrorCode.FailedPrecondition);
     await c2.close();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
-import { RpcResponseError, useDaemons } from '../helpers/daemonProcess';
+import { useDaemons, rpcError } from '../helpers/daemonProcess';
 
 const start = useDaemons();
 
@@ -13,16 +13,6 @@ interface Status {
 }
 
 const sample = (status: number, durationMs = 20) => ({ service: 'api', method: 'GET', route: '/api/orders/1', status, durationMs });
-
-async function rpcError(p: Promise<unknown>): Promise<RpcResponseError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RpcResponseError) return e;
-    throw e;
-  }
-  throw new Error('expected an error answer');
-}
 
 describe('slo feature over RPC and REST', () => {
   it('seeds, records, evaluates, alerts, answers REST and keeps everything across restarts', async () => {
