@@ -1,3 +1,4 @@
+import type { AuditFields } from './auditChain';
 import { z } from 'zod';
 import type { SecretAuditAction} from '../../protocol/secrets';
 import { SecretRotationPolicy, SecretType, type SecretAuditEntry, type SecretMetadata } from '../../protocol/secrets';
@@ -167,6 +168,31 @@ export class SecretsProjection implements Projection {
   }
 }
 
+/**
+ * The fields of an audit entry its hash covers. The service hashes exactly these when it appends and
+ * the projection stores exactly these, so the two can never disagree about what an entry holds.
+ */
+export function auditFieldsOf(
+  actor: string,
+  action: z.infer<typeof SecretAuditAction>,
+  secret: Pick<SecretMetadata, 'id' | 'name' | 'environment'>,
+  version: number | undefined,
+  time: string,
+  prevHash: string,
+): AuditFields {
+  return {
+    prevHash,
+    time,
+    actor,
+    action,
+    secretId: secret.id,
+    secretName: secret.name,
+    environment: secret.environment,
+    ...(version !== undefined ? { version } : {}),
+    outcome: 'success',
+  };
+}
+
 export function auditEntryOf(
   seq: number,
   actor: string,
@@ -175,19 +201,7 @@ export function auditEntryOf(
   version: number | undefined,
   link: z.infer<typeof AuditLink>,
 ): SecretAuditEntry {
-  return {
-    seq,
-    time: link.at,
-    actor,
-    action,
-    secretId: secret.id,
-    secretName: secret.name,
-    environment: secret.environment,
-    ...(version !== undefined ? { version } : {}),
-    outcome: 'success',
-    prevHash: link.prevHash,
-    hash: link.hash,
-  };
+  return { seq, ...auditFieldsOf(actor, action, secret, version, link.at, link.prevHash), hash: link.hash };
 }
 
 /** The audit action an event type records, if it is a secrets event. */

@@ -22,6 +22,7 @@ import {
   SecretEvents,
   auditActionOf,
   auditEntryOf,
+  auditFieldsOf,
 } from './secretsProjection';
 import { generateSecretValue } from './valueGenerator';
 
@@ -229,17 +230,7 @@ export class SecretsService {
   ): { at: string; prevHash: string; hash: string } {
     const at = new Date(this.clock.now()).toISOString();
     const prevHash = this.projection.auditHead ?? GENESIS_HASH;
-    const hash = auditHash({
-      prevHash,
-      time: at,
-      actor,
-      action,
-      secretId: secret.id,
-      secretName: secret.name,
-      environment: secret.environment,
-      ...(version !== undefined ? { version } : {}),
-      outcome: 'success',
-    });
+    const hash = auditHash(auditFieldsOf(actor, action, secret, version, at, prevHash));
     return { at, prevHash, hash };
   }
 
