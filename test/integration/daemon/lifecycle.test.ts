@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LOCK_FILE, RUNTIME_FILE } from '../../../daemon/protocol';
 import { RpcClient, UpgradeRefused, makeTempDir, runDaemonToExit, useDaemons } from '../helpers/daemonProcess';
 
@@ -15,7 +15,8 @@ describe('cogniforged start-up', () => {
     expect(info).toMatchObject({ pid: d.child.pid, host: '127.0.0.1', port: d.port, protocolVersion: '1.0' });
     expect(info.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(readFileSync(join(d.dataDir, LOCK_FILE), 'utf8').trim()).toBe(String(d.child.pid));
-    expect(d.stderr()).toContain(`listening on ws://127.0.0.1:${d.port}/rpc`);
+    // The line travels through a pipe and may arrive after the runtime file is readable.
+    await vi.waitFor(() => expect(d.stderr()).toContain(`listening on ws://127.0.0.1:${d.port}/rpc`), { timeout: 5_000 });
     expect(d.stderr()).not.toContain(info.token);
   });
 
