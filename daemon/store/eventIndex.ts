@@ -61,6 +61,8 @@ export class EventIndex {
   events: (EventRecord | undefined)[] = [];
   /** Positions below this hold no cached event. */
   private evictCursor = 0;
+  /** Frame bytes of the events held in `events` (a proxy for their memory: parsed JSON is ~2–4× it). */
+  cachedBytes = 0;
 
   constructor(initialCapacity = 1024) {
     this.cap = Math.max(16, initialCapacity);
@@ -107,6 +109,7 @@ export class EventIndex {
     this.size[i] = e.size;
     this.ids.push(e.id);
     this.events.push(event);
+    if (event !== undefined) this.cachedBytes += e.size;
   }
 
   /** Put `older` (whose seqs are all below ours) in front of this index. */
@@ -128,12 +131,28 @@ export class EventIndex {
     this.events = older.events.concat(this.events);
     this.length = n;
     this.evictCursor = 0;
+    this.recountCachedBytes();
   }
 
-  /** Keep at most `cacheSize` events in memory (the newest). Amortised O(1) per append. */
-  evict(cacheSize: number): void {
+  private recountCachedBytes(): void {
+    let bytes = 0;
+    for (let i = 0; i < this.length; i++) if (this.events[i] !== undefined) bytes += this.size[i]!;
+    this.cachedBytes = bytes;
+  }
+
+  /**
+   * Keep at most `cacheSize` events and `cacheBytes` frame bytes in memory, the newest (the newest
+   * event always stays, however big). Amortised O(1) per append.
+   */
+  evict(cacheSize: number, cacheBytes = Number.POSITIVE_INFINITY): void {
     const limit = this.length - cacheSize;
-    while (this.evictCursor < limit) this.events[this.evictCursor++] = undefined;
+    while (this.evictCursor < limit || (this.cachedBytes > cacheBytes && this.evictCursor < this.length - 1)) {
+      const i = this.evictCursor++;
+      if (this.events[i] !== undefined) {
+        this.cachedBytes -= this.size[i]!;
+        this.events[i] = undefined;
+      }
+    }
   }
 
   /** First position whose seq is greater than `seq`. */
@@ -199,6 +218,7 @@ export class EventIndex {
     this.ids.length = w;
     this.events.length = w;
     this.evictCursor = newEvict;
+    this.recountCachedBytes();
     return removed;
   }
 }

@@ -50,6 +50,11 @@ export interface OpenStoreOptions extends StoreOptions {
    * queries over recent events never touch the disk and memory stays bounded for a big log.
    */
   eventCacheSize?: number;
+  /**
+   * Frame bytes of cached events (default 32 MiB): whichever of this and `eventCacheSize` is reached
+   * first evicts, so a log of big events (SLO aggregates with histograms) does not hold hundreds of MB.
+   */
+  eventCacheBytes?: number;
   ioHooks?: StoreIoHooks;
 }
 
@@ -118,6 +123,7 @@ export class FileEventStore implements EventStore {
   private readonly segmentMaxBytes: number;
   private readonly segmentMaxAgeMs: number;
   private readonly cacheSize: number;
+  private readonly cacheBytes: number;
   private readonly hooks: StoreIoHooks;
   private readonly log: NonNullable<StoreOptions['log']>;
   private readonly snapshots: SnapshotStore;
@@ -182,6 +188,7 @@ export class FileEventStore implements EventStore {
     this.segmentMaxBytes = Math.max(1, options.segmentMaxBytes ?? 64 * 1024 * 1024);
     this.segmentMaxAgeMs = Math.max(1, options.segmentMaxAgeMs ?? DAY_MS);
     this.cacheSize = Math.max(0, options.eventCacheSize ?? 200_000);
+    this.cacheBytes = Math.max(0, options.eventCacheBytes ?? 32 * 1024 * 1024);
     this.hooks = options.ioHooks ?? {};
     this.log = options.log ?? ((level, message) => process.stderr.write(`[store] ${level}: ${message}\n`));
     this.snapshots = new SnapshotStore(join(options.dataDir, 'snapshots', 'projections.json'), this.fsync);
@@ -331,7 +338,7 @@ export class FileEventStore implements EventStore {
     let preRound = 0;
     for (const s of scans) if (s.preNewest && s.preNewest.seq === S) preRound = s.preNewest.roundFirst;
     this.lastRoundFirst = replayedRound ?? (snapshot?.log?.lastRoundFirst || preRound || S);
-    this.index.evict(this.cacheSize);
+    this.index.evict(this.cacheSize, this.cacheBytes);
 
     this.log(
       'info',
@@ -542,7 +549,7 @@ export class FileEventStore implements EventStore {
       runs.push(run);
     }
     this.index.prepend(runs.length === 1 ? runs[0]! : mergeRuns(runs));
-    this.index.evict(this.cacheSize);
+    this.index.evict(this.cacheSize, this.cacheBytes);
     this.indexReady = true;
     this.indexGate.resolve();
     for (const a of alerts) {
@@ -803,7 +810,7 @@ export class FileEventStore implements EventStore {
       }
       a.batch.resolve(records);
     }
-    this.index.evict(this.cacheSize);
+    this.index.evict(this.cacheSize, this.cacheBytes);
     if (this.lastSeqValue - this.snapshotRequestedAt >= this.snapshotEvery && !this.closed) {
       this.snapshotRequestedAt = this.lastSeqValue;
       this.snapshot().catch((e: unknown) => this.log('error', `Periodic snapshot failed: ${(e as Error).message}`));

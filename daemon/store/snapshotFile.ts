@@ -2,7 +2,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 import { Low } from 'lowdb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SegmentSummary, fsyncDir } from './segments';
 
 /** `<dataDir>/snapshots/projections.json`. `log` is ours: it lets start-up skip what the snapshot covers. */

@@ -94,6 +94,17 @@ describe('query', () => {
     expect(await readAll(small, 45)).toEqual(expected.slice(45));
   });
 
+  it('bounds the cache by bytes too: big events are read back from disk, the newest stays cached', async () => {
+    const store = await h.open({ eventCacheBytes: 4096 });
+    const big = 'x'.repeat(1500);
+    for (let i = 0; i < 12; i++) await store.append([{ type: 'a.big', actor: 'a', payload: { i, big } }]);
+    const inMemory = store.diagnostics().eventsInMemory;
+    expect(inMemory).toBeGreaterThanOrEqual(1);
+    expect(inMemory).toBeLessThanOrEqual(3);
+    const all = await store.query({ types: ['a.big'] }, { limit: 20, order: 'asc' });
+    expect(all.map((e) => (e.payload as { i: number }).i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
   it('refuses an unknown stream with NotFound', async () => {
     const store = await h.open();
     const err = (await store.query({ stream: 'missing' }, { limit: 1, order: 'asc' }).catch((e: unknown) => e)) as RpcError;
