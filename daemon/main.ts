@@ -1,4 +1,5 @@
 import { startDaemon, type RunningDaemon } from './app';
+import { runGate } from './cli/gate';
 import { ConfigError, DAEMON_VERSION, loadDotEnv, parseConfig } from './config';
 import { PROTOCOL_VERSION } from './protocol';
 import { createLogger, type Logger } from './server/logger';
@@ -11,6 +12,13 @@ import { systemClock } from './services/shared/clock';
  * 1 could not start (lock held, port taken, store unreadable), 2 bad flags or variables.
  */
 async function main(): Promise<number> {
+  if (process.argv[2] === 'gate') {
+    const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+    const code = await runGate(process.argv.slice(3), loadDotEnv(process.cwd(), process.env), { stdout: write(process.stdout), stderr: write(process.stderr) });
+    // process.exit does not wait for piped output (asynchronous on macOS): drain both streams first.
+    await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((done) => s.write('', () => done()))));
+    return code;
+  }
   let outcome: ReturnType<typeof parseConfig>;
   let env: Record<string, string | undefined>;
   try {

@@ -30,14 +30,30 @@ export async function waitFor(check, timeoutMs = 30_000, what = 'condition') {
   }
 }
 
-/** Start `dist/daemon.js` on a free port; resolves with its runtime info once the runtime file is there. */
-export async function startDaemon({ dataDir = tempDir(), args = [] } = {}) {
+/**
+ * Start `dist/daemon.js` on a free port; resolves with its runtime info once the runtime file is there.
+ * With `traceGc`, node runs the daemon with `--trace-gc` and `lastMajorGc()` answers the heap after
+ * the latest full (mark-compact) collection: live MB and committed MB.
+ */
+export async function startDaemon({ dataDir = tempDir(), args = [], traceGc = false } = {}) {
   const runtimeFile = join(dataDir, 'daemon.json');
   rmSync(runtimeFile, { force: true });
   const t0 = performance.now();
-  const child = spawn(process.execPath, [DAEMON, '--port', '0', '--data-dir', dataDir, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const child = spawn(process.execPath, [...(traceGc ? ['--trace-gc'] : []), DAEMON, '--port', '0', '--data-dir', dataDir, ...args], {
+    stdio: ['ignore', traceGc ? 'pipe' : 'ignore', 'pipe'],
   });
+  let majorGc;
+  if (traceGc) {
+    let rest = '';
+    child.stdout.on('data', (d) => {
+      const lines = (rest + d).split('\n');
+      rest = lines.pop();
+      for (const line of lines) {
+        const m = /Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
+        if (m) majorGc = { liveMb: Number(m[1]), committedMb: Number(m[2]), count: (majorGc?.count ?? 0) + 1 };
+      }
+    });
+  }
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -55,6 +71,7 @@ export async function startDaemon({ dataDir = tempDir(), args = [] } = {}) {
     child,
     spawnedAt: t0,
     stderr: () => stderr,
+    lastMajorGc: () => majorGc,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
@@ -98,6 +115,21 @@ export async function connect(port, token, { initialize = true } = {}) {
         pending.set(id, { resolve, reject });
         ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
       });
+    },
+    /** Like call, with params already serialized (large payloads built once, sent many times). */
+    callRaw(method, paramsJson) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        ws.send(`{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${paramsJson}}`);
+      });
+    },
+    /** Send `[method, params]` pairs as one JSON-RPC batch frame; resolves with every result, in order. */
+    callBatch(calls) {
+      const frame = calls.map(([method, params]) => ({ jsonrpc: '2.0', id: nextId++, method, params }));
+      const answers = frame.map((m) => new Promise((resolve, reject) => pending.set(m.id, { resolve, reject })));
+      ws.send(JSON.stringify(frame));
+      return Promise.all(answers);
     },
     close() {
       ws.close();
@@ -155,3 +187,10 @@ export function report(title, rows) {
 }
 
 export const fmt = (n) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
+
+/** Resident and peak resident memory of a process from /proc/<pid>/status (Linux), MB. */
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}

@@ -47,3 +47,43 @@ export function classify(slo: Pick<SloDefinition, 'sli' | 'filter'>, sample: Slo
       return sample.good === undefined ? 'ignored' : sample.good ? 'good' : 'bad';
   }
 }
+
+/** How a sample counts for one SLO, with its filter compiled once. */
+export type Classifier = (sample: SloSample) => 'good' | 'bad' | 'ignored';
+
+/** Most distinct routes a classifier remembers its pattern's verdict for (routes are templates: a small set). */
+const ROUTE_MEMO_MAX = 4096;
+
+/** `classify` for one SLO with the filter precomputed: upper-cased method, compiled pattern, memoised route verdicts. */
+export function compileClassifier(slo: Pick<SloDefinition, 'sli' | 'filter'>): Classifier {
+  const { service, method, routePattern } = slo.filter;
+  const upperMethod = method?.toUpperCase();
+  const pattern = routePattern === undefined ? undefined : compileRoutePattern(routePattern);
+  const routeMemo = new Map<string, boolean>();
+  const routeMatches = (route: string): boolean => {
+    let hit = routeMemo.get(route);
+    if (hit === undefined) {
+      hit = pattern!.test(route);
+      if (routeMemo.size >= ROUTE_MEMO_MAX) routeMemo.clear();
+      routeMemo.set(route, hit);
+    }
+    return hit;
+  };
+  const matches = (sample: SloSample): boolean =>
+    (service === undefined || service === sample.service) &&
+    (upperMethod === undefined || upperMethod === sample.method || upperMethod === sample.method.toUpperCase()) &&
+    (pattern === undefined || routeMatches(sample.route));
+  const sli = slo.sli;
+  switch (sli.kind) {
+    case 'availability':
+      return (s) => (!matches(s) ? 'ignored' : s.status >= 500 || s.timedOut === true ? 'bad' : 'good');
+    case 'latency':
+      return (s) => (!matches(s) ? 'ignored' : s.durationMs <= sli.thresholdMs ? 'good' : 'bad');
+    case 'errorRate': {
+      const expected = new Set(sli.expectedClientErrors);
+      return (s) => (!matches(s) ? 'ignored' : s.status < 400 || expected.has(s.status) ? 'good' : 'bad');
+    }
+    case 'customRatio':
+      return (s) => (!matches(s) || s.good === undefined ? 'ignored' : s.good ? 'good' : 'bad');
+  }
+}

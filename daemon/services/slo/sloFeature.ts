@@ -1,8 +1,13 @@
 import {
   CreateSlo,
   DeleteSlo,
+  BudgetConsumed,
   DidAlertSlo,
   DidChangeSlo,
+  DidNoticeSlo,
+  ExportSlos,
+  Gate,
+  ImportSlos,
   GetSlo,
   ListSloAlerts,
   ListSlos,
@@ -11,12 +16,19 @@ import {
   SloSeries,
   UpdateSlo,
 } from '../../protocol';
+import type { BudgetConsumedResult } from '../../protocol/slo';
 import type { DaemonFeature } from '../../server/feature';
 import { SloProjection } from './sloProjection';
 import { SloService } from './sloService';
 
-/** SLOs and error budgets: `slo/*` over RPC, the dashboard, burn-rate and samples routes over REST. */
-export function sloFeature(): DaemonFeature {
+/** What other features may ask the SLO feature in-process. */
+export interface SloFeature extends DaemonFeature {
+  /** `slo/budgetConsumed` without RPC (the incidents feature: error budget an incident consumed). Throws before `register`. */
+  budgetConsumed(params: { sloIds?: string[]; from: string; to: string }): BudgetConsumedResult;
+}
+
+/** SLOs and error budgets: `slo/*` over RPC, the dashboard, burn-rate, samples and gate routes over REST. */
+export function sloFeature(): SloFeature {
   const projection = new SloProjection();
   let service: SloService | undefined;
   return {
@@ -31,6 +43,7 @@ export function sloFeature(): DaemonFeature {
         {
           changed: (sloId, change) => server.notifyAll(DidChangeSlo, { sloId, change }),
           alerted: (state, alert) => server.notifyAll(DidAlertSlo, { state, alert }),
+          noticed: (notice) => server.notifyAll(DidNoticeSlo, { notice }),
         },
         (m) => log.error(m),
       );
@@ -42,13 +55,22 @@ export function sloFeature(): DaemonFeature {
         .on(UpdateSlo, (p, ctx) => slos.update(p, ctx.actor))
         .on(DeleteSlo, ({ id }, ctx) => slos.delete(id, ctx.actor))
         .on(RecordSample, (sample, ctx) => slos.record(sample, ctx.actor))
-        .on(RecordSampleBatch, ({ samples }, ctx) => slos.recordBatch(samples, ctx.actor))
+        .on(RecordSampleBatch, ({ samples, batchId }, ctx) => slos.recordBatch(samples, ctx.actor, batchId))
         .on(SloSeries, (p) => slos.series(p))
-        .on(ListSloAlerts, ({ id, includeResolved }) => ({ alerts: slos.alerts(id, includeResolved) }));
+        .on(ListSloAlerts, ({ id, includeResolved }) => ({ alerts: slos.alerts(id, includeResolved) }))
+        .on(BudgetConsumed, (p) => slos.budgetConsumed(p))
+        .on(Gate, (p) => slos.gate(p))
+        .on(ImportSlos, async ({ yaml, dryRun }, ctx) => ({ slos: await slos.importOpenSlo(yaml, dryRun, ctx.actor) }))
+        .on(ExportSlos, ({ ids }) => ({ yaml: slos.exportOpenSlo(ids) }));
       rest
         .get('/api/slo/dashboard', ListSlos, () => ({}))
         .get('/api/slo/burn-rate/{slo_id}', GetSlo, ({ path }) => ({ id: path.slo_id }))
-        .post('/api/slo/samples', RecordSampleBatch);
+        .post('/api/slo/samples', RecordSampleBatch)
+        .get('/api/slo/gate', Gate, ({ query }) => ({
+          sloIds: query.list('slo'),
+          minRemainingBudget: query.num('min_budget'),
+          denyOnPage: query.bool('deny_on_page'),
+        }));
     },
     async start() {
       await service?.seedDefaults();
@@ -56,6 +78,10 @@ export function sloFeature(): DaemonFeature {
     },
     async close() {
       await service?.close();
+    },
+    budgetConsumed(params) {
+      if (!service) throw new Error('the slo feature is not registered yet');
+      return service.budgetConsumed(params);
     },
   };
 }

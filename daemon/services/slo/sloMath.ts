@@ -108,3 +108,23 @@ export function projectedExhaustion(remainingRatio: number, burn: number, window
 }
 
 export const BURN_WINDOWS = BurnWindow.options;
+
+/** Bad events ÷ budget: 0 without bad events, Infinity when events were bad but the budget is 0. */
+export function consumedRatio(bad: number, total: number, objective: number): number {
+  if (bad === 0) return 0;
+  const budget = allowedBadRatio(objective) * total;
+  return budget === 0 ? Infinity : bad / budget;
+}
+
+/**
+ * Since when an SLO has been silent, epoch ms: the end of its last sample's minute, but never before
+ * its creation (an SLO created now and fed old samples has not been silent yet).
+ */
+export function absentSince(lastSampleMinute: number | undefined, createdAt: number): number {
+  return lastSampleMinute === undefined ? createdAt : Math.max(createdAt, (lastSampleMinute + 1) * MINUTE_MS);
+}
+
+/** The SLI is absent once silent for `afterMinutes` (0 = never). */
+export function isAbsent(since: number, afterMinutes: number, now: number): boolean {
+  return afterMinutes > 0 && now - since >= afterMinutes * MINUTE_MS;
+}

@@ -1,20 +1,53 @@
 import {
   AlertFiredPayload,
   AlertResolvedPayload,
+  BatchRecordedPayload,
+  BudgetNoticedPayload,
+  BudgetRearmedPayload,
   SamplesAggregatedPayload,
   SloCreatedPayload,
   SloDeletedPayload,
   SloEventType,
   SloUpdatedPayload,
   type SloAlert,
+  isoTimeMs,
   type SloDefinition,
 } from '../../protocol/slo';
 import type { EventRecord, Projection } from '../../store/types';
+import { HistogramRing, countOf, goodAtThreshold, type SparseHistogram } from './latencyHistogram';
 import { MinuteCounters } from './minuteCounters';
 import { minuteOf } from './sloMath';
 
 /** Counters hold the window plus this many days, so late samples and series just past the window still land. */
 export const RETAINED_EXTRA_DAYS = 3;
+type AggregateRowPayload = { sloId: string; minute: string; good: number; total: number; latency?: SparseHistogram | undefined; histogram?: number[] | undefined };
+
+const isCount = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+
+/** What `SamplesAggregatedPayload` accepts, for the payloads this feature writes (anything else goes to zod). */
+function isAggregateRow(x: unknown): x is AggregateRowPayload {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Record<string, unknown>;
+  if (typeof r.sloId !== 'string' || typeof r.minute !== 'string' || Number.isNaN(isoTimeMs(r.minute)) || !isCount(r.good, 0) || !isCount(r.total, 1)) return false;
+  if (r.histogram !== undefined) {
+    if (!Array.isArray(r.histogram) || r.histogram.length % 2 !== 0) return false;
+    for (let i = 0; i < r.histogram.length; i++) if (!isCount(r.histogram[i], 0)) return false;
+  }
+  if (r.latency === undefined) return true;
+  if (!Array.isArray(r.latency)) return false;
+  for (const pair of r.latency as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2 || !isCount(pair[0], 0) || !isCount(pair[1], 1)) return false;
+  }
+  return true;
+}
+
+/** A flat [bucket, count, bucket, count...] histogram as pairs, zero counts dropped. */
+function pairsOf(flat: number[]): SparseHistogram {
+  const out: SparseHistogram = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i + 1]! > 0) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
 /** Resolved alerts kept for `slo/alerts`. */
 const MAX_RESOLVED = 200;
 
@@ -27,6 +60,12 @@ interface Snapshot {
   counters: Record<string, [number, number, number][]>;
   active: SloAlert[];
   resolved: SloAlert[];
+  /** sloId → [minute, sparse histogram][]. */
+  histograms?: Record<string, [number, SparseHistogram][]>;
+  /** sloId → minute index of its newest sample. */
+  lastSample?: Record<string, number>;
+  /** sloId → budget-notice thresholds already sent in this window. */
+  noticed?: Record<string, number[]>;
 }
 
 /** SLO definitions, their per-minute counters and their alerts, from the `slo.*` events. */
@@ -35,6 +74,9 @@ export class SloProjection implements Projection {
   private readonly slos = new Map<string, SloDefinition>();
   private readonly aliases = new Map<string, string>();
   private readonly counters = new Map<string, MinuteCounters>();
+  private readonly histograms = new Map<string, HistogramRing>();
+  private readonly lastSample = new Map<string, number>();
+  private readonly noticed = new Map<string, Set<number>>();
   private readonly active = new Map<string, SloAlert>();
   private resolved: SloAlert[] = [];
   private seeded = false;
@@ -50,7 +92,9 @@ export class SloProjection implements Projection {
       }
       case SloEventType.Updated: {
         const p = SloUpdatedPayload.safeParse(event.payload);
-        if (p.success && this.slos.has(p.data.slo.id)) this.put(p.data.slo, p.data.resetCounters);
+        if (!p.success || !this.slos.has(p.data.slo.id)) return;
+        this.put(p.data.slo, p.data.resetCounters && !p.data.recomputeFromHistograms);
+        if (p.data.recomputeFromHistograms) this.recompute(p.data.slo);
         return;
       }
       case SloEventType.Deleted: {
@@ -59,8 +103,18 @@ export class SloProjection implements Projection {
         return;
       }
       case SloEventType.SamplesAggregated: {
-        const p = SamplesAggregatedPayload.safeParse(event.payload);
-        if (p.success) this.counters.get(p.data.sloId)?.add(minuteOf(Date.parse(p.data.minute)), p.data.good, p.data.total);
+        // The hand check: these events come by the thousand, zod would be most of their cost.
+        if (isAggregateRow(event.payload)) this.addRow(event.payload);
+        else if (SamplesAggregatedPayload.safeParse(event.payload).success) this.addRow(event.payload as AggregateRowPayload);
+        return;
+      }
+      case SloEventType.BatchRecorded: {
+        const p = event.payload as { rows?: unknown };
+        if (Array.isArray(p?.rows) && p.rows.every(isAggregateRow)) for (const row of p.rows) this.addRow(row);
+        else {
+          const parsed = BatchRecordedPayload.safeParse(event.payload);
+          if (parsed.success) for (const row of parsed.data.rows) this.addRow(row);
+        }
         return;
       }
       case SloEventType.AlertFired: {
@@ -77,7 +131,31 @@ export class SloProjection implements Projection {
         if (this.resolved.length > MAX_RESOLVED) this.resolved.length = MAX_RESOLVED;
         return;
       }
+      case SloEventType.BudgetNoticed: {
+        const p = BudgetNoticedPayload.safeParse(event.payload);
+        if (p.success && this.slos.has(p.data.sloId)) this.noticedOf(p.data.sloId).add(p.data.threshold);
+        return;
+      }
+      case SloEventType.BudgetRearmed: {
+        const p = BudgetRearmedPayload.safeParse(event.payload);
+        if (p.success) this.noticed.get(p.data.sloId)?.delete(p.data.threshold);
+        return;
+      }
     }
+  }
+
+  histogramsOf(id: string): HistogramRing | undefined {
+    return this.histograms.get(id);
+  }
+
+  /** Minute index of the SLO's newest sample; undefined when none came. */
+  lastSampleMinute(id: string): number | undefined {
+    return this.lastSample.get(id);
+  }
+
+  /** Budget-notice thresholds already sent for the SLO in the current window. */
+  noticedThresholds(id: string): ReadonlySet<number> {
+    return this.noticed.get(id) ?? new Set();
   }
 
   /** True once the default SLOs were seeded (even if they were deleted since). */
@@ -122,7 +200,18 @@ export class SloProjection implements Projection {
   snapshot(): Snapshot {
     const counters: Snapshot['counters'] = {};
     for (const [id, c] of this.counters) counters[id] = c.entries().map((e) => [e.minute, e.good, e.total]);
-    return { seeded: this.seeded, slos: this.all(), counters, active: [...this.active.values()], resolved: this.resolved };
+    const histograms: NonNullable<Snapshot['histograms']> = {};
+    for (const [id, h] of this.histograms) histograms[id] = h.entries().map((e) => [e.minute, e.histogram]);
+    return {
+      seeded: this.seeded,
+      slos: this.all(),
+      counters,
+      active: [...this.active.values()],
+      resolved: this.resolved,
+      histograms,
+      lastSample: Object.fromEntries(this.lastSample),
+      noticed: Object.fromEntries([...this.noticed].map(([id, set]) => [id, [...set]])),
+    };
   }
 
   restore(state: unknown): void {
@@ -135,14 +224,24 @@ export class SloProjection implements Projection {
       const c = this.counters.get(id);
       if (c) for (const [minute, good, total] of rows) c.add(minute, good, total);
     }
-    for (const a of s.active ?? []) this.active.set(a.alertId, a);
-    this.resolved = [...(s.resolved ?? [])];
+    for (const [id, rows] of Object.entries(s.histograms ?? {})) {
+      const h = this.histograms.get(id);
+      if (h) for (const [minute, histogram] of rows) h.add(minute, histogram);
+    }
+    for (const [id, minute] of Object.entries(s.lastSample ?? {})) if (this.slos.has(id)) this.lastSample.set(id, minute);
+    for (const [id, thresholds] of Object.entries(s.noticed ?? {})) if (this.slos.has(id)) this.noticed.set(id, new Set(thresholds));
+    // Snapshots written before alert kinds existed hold burn-rate alerts only.
+    for (const a of s.active ?? []) this.active.set(a.alertId, { ...a, kind: a.kind ?? 'burnRate' });
+    this.resolved = (s.resolved ?? []).map((a) => ({ ...a, kind: a.kind ?? 'burnRate' }));
   }
 
   reset(): void {
     this.slos.clear();
     this.aliases.clear();
     this.counters.clear();
+    this.histograms.clear();
+    this.lastSample.clear();
+    this.noticed.clear();
     this.active.clear();
     this.resolved = [];
     this.seeded = false;
@@ -156,11 +255,44 @@ export class SloProjection implements Projection {
     const old = this.counters.get(slo.id);
     if (resetCounters || !old) {
       this.counters.set(slo.id, new MinuteCounters(capacityOf(slo.windowDays)));
+      this.histograms.set(slo.id, new HistogramRing(capacityOf(slo.windowDays)));
     } else if (old.capacity !== capacityOf(slo.windowDays)) {
       const resized = new MinuteCounters(capacityOf(slo.windowDays));
       for (const e of old.entries()) resized.add(e.minute, e.good, e.total);
       this.counters.set(slo.id, resized);
+      const hist = new HistogramRing(capacityOf(slo.windowDays));
+      for (const e of this.histograms.get(slo.id)?.entries() ?? []) hist.add(e.minute, e.histogram);
+      this.histograms.set(slo.id, hist);
     }
+  }
+
+  /**
+   * Rebuild a latency SLO's counters from its histograms: per minute, total = the histogram's
+   * samples and good = those in buckets whose upper bound is ≤ the threshold. Minutes recorded
+   * before histograms existed have none and drop out.
+   */
+  private recompute(slo: SloDefinition): void {
+    if (slo.sli.kind !== 'latency') return;
+    const counters = new MinuteCounters(capacityOf(slo.windowDays));
+    for (const { minute, histogram } of this.histograms.get(slo.id)?.entries() ?? []) {
+      counters.add(minute, goodAtThreshold(histogram, slo.sli.thresholdMs), countOf(histogram));
+    }
+    this.counters.set(slo.id, counters);
+  }
+
+  private addRow(row: AggregateRowPayload): void {
+    if (!this.slos.has(row.sloId)) return;
+    const minute = minuteOf(isoTimeMs(row.minute));
+    this.counters.get(row.sloId)?.add(minute, row.good, row.total);
+    if (row.histogram) this.histograms.get(row.sloId)?.add(minute, pairsOf(row.histogram));
+    else if (row.latency) this.histograms.get(row.sloId)?.add(minute, row.latency);
+    this.lastSample.set(row.sloId, Math.max(minute, this.lastSample.get(row.sloId) ?? -Infinity));
+  }
+
+  private noticedOf(id: string): Set<number> {
+    let set = this.noticed.get(id);
+    if (!set) this.noticed.set(id, (set = new Set()));
+    return set;
   }
 
   private remove(id: string): void {
@@ -169,6 +301,9 @@ export class SloProjection implements Projection {
     for (const alias of slo.aliases) this.aliases.delete(alias);
     this.slos.delete(id);
     this.counters.delete(id);
+    this.histograms.delete(id);
+    this.lastSample.delete(id);
+    this.noticed.delete(id);
     for (const [alertId, a] of this.active) if (a.sloId === id) this.active.delete(alertId);
     this.resolved = this.resolved.filter((a) => a.sloId !== id);
   }

@@ -1,32 +1,45 @@
 import { ErrorCode, RpcError } from '../../protocol/errors';
 import {
   BURN_WINDOW_MINUTES,
+  BatchRecordedPayload,
   SloDefinition,
   SloEventType,
   SloSpec,
+  type BudgetConsumedResult,
   type BurnWindow,
+  type GateResult,
+  type LatencyPercentiles,
   type ParsedParamsOf,
   type RecordSampleBatch,
   type ResultOf,
   type SloAlert,
+  type SloBudgetNotice,
   type SloSample,
   type SloSeries,
   type SloStatus,
   type UpdateSlo,
+  batchEventId,
+  isoTimeMs,
+  validatedSampleTimes,
 } from '../../protocol';
 import type { EventStore, NewEvent } from '../../store/types';
 import type { Clock, TimerHandle } from '../shared/clock';
-import { classify } from './sli';
+import { newDense, percentiles } from './latencyHistogram';
+import { OpenSloError, exportOpenSlo, parseOpenSlo, type ImportedSlo } from './openSlo';
+import { Classifiers, SampleAggregate } from './sampleAggregator';
 import { SEED_SLOS } from './seed';
-import type { SloProjection } from './sloProjection';
+import { RETAINED_EXTRA_DAYS, type SloProjection } from './sloProjection';
 import {
   BURN_WINDOWS,
   MINUTE_MS,
   activeSeverities,
   budgetStatus,
   burnLevel,
+  absentSince,
   burnRate,
+  consumedRatio,
   errorBudget,
+  isAbsent,
   minuteOf,
   projectedExhaustion,
   type WindowTotals,
@@ -40,21 +53,19 @@ export const FLUSH_DELAY_MS = 50;
 export const EVALUATE_EVERY_MS = 30_000;
 /** Most buckets one `slo/series` answer may hold. */
 export const MAX_SERIES_BUCKETS = 10_000;
+/**
+ * `slo/didChange` with change `samples` goes out at most once per SLO per this many ms: the first
+ * right away, later ones folded into one sent when the interval ends (a client refreshing on every
+ * 5,000-sample batch would otherwise redraw hundreds of times a second).
+ */
+export const SAMPLES_NOTIFY_MS = 1_000;
 
 /** Where the service reports changes (the feature forwards them as notifications). */
 export interface SloNotifier {
   changed(sloId: string, change: 'created' | 'updated' | 'deleted' | 'samples'): void;
   alerted(state: 'fired' | 'resolved', alert: SloAlert): void;
-}
-
-interface AggregateRow {
-  sloId: string;
-  /** Minute index. */
-  minute: number;
-  good: number;
-  total: number;
-  /** Who sent the samples (buffered single records); the call's actor otherwise. */
-  actor?: string;
+  /** A budget-consumption threshold was crossed. */
+  noticed?(notice: SloBudgetNotice): void;
 }
 
 interface Waiter {
@@ -66,14 +77,20 @@ const invalid = (path: string, message: string): RpcError =>
   new RpcError(ErrorCode.InvalidParams, `${path}: ${message}`, { issues: [{ path, message }] });
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+const percent = (ratio: number): string => `${round2(ratio * 100)} %`;
 
 /**
  * SLO definitions, sample ingestion (aggregated per SLO and minute before it reaches the log) and
  * evaluation: budgets, burn rates and multi-window burn-rate alerts.
  */
 export class SloService {
-  private pending = new Map<string, AggregateRow & { actor: string }>();
+  /** Buffered single samples by who sent them: each aggregate event names its actor. */
+  private pending = new Map<string, SampleAggregate>();
   private waiters: Waiter[] = [];
+  private readonly classifiers = new Classifiers();
+  /** Per SLO: when its last `samples` notice went out, and the timer of the one folded behind it. */
+  private readonly sampleNotices = new Map<string, { sentAt: number; timer?: TimerHandle }>();
   private flushTimer: TimerHandle | undefined;
   private evalTimer: TimerHandle | undefined;
   private evaluating: Promise<void> = Promise.resolve();
@@ -120,6 +137,8 @@ export class SloService {
   async close(): Promise<void> {
     this.closed = true;
     this.evalTimer?.cancel();
+    for (const n of this.sampleNotices.values()) n.timer?.cancel();
+    this.sampleNotices.clear();
     await this.flush();
     await this.evaluating;
   }
@@ -149,7 +168,11 @@ export class SloService {
     const slo = SloDefinition.parse({ ...current, ...defined, updatedAt: iso(this.clock.now()) });
     // Counters were counted with the old SLI and filter: they do not describe the new definition.
     const resetCounters = JSON.stringify([slo.sli, slo.filter]) !== JSON.stringify([current.sli, current.filter]);
-    await this.store.append([{ type: SloEventType.Updated, actor, payload: { slo, resetCounters } }]);
+    // A latency SLI over the same requests can be recounted from the histograms (customRatio
+    // counted only samples that said good or bad, so its histograms miss the others).
+    const recomputeFromHistograms =
+      resetCounters && slo.sli.kind === 'latency' && current.sli.kind !== 'customRatio' && JSON.stringify(slo.filter) === JSON.stringify(current.filter);
+    await this.store.append([{ type: SloEventType.Updated, actor, payload: { slo, resetCounters, recomputeFromHistograms } }]);
     this.notifier.changed(slo.id, 'updated');
     return slo;
   }
@@ -157,6 +180,8 @@ export class SloService {
   async delete(idOrAlias: string, actor: string): Promise<{ ok: true }> {
     const slo = this.mustGet(idOrAlias);
     await this.store.append([{ type: SloEventType.Deleted, actor, payload: { id: slo.id } }]);
+    this.sampleNotices.get(slo.id)?.timer?.cancel();
+    this.sampleNotices.delete(slo.id);
     this.notifier.changed(slo.id, 'deleted');
     return { ok: true };
   }
@@ -164,33 +189,53 @@ export class SloService {
   /** Buffer one sample; resolves once the flush that carries it is durable. */
   record(sample: SloSample, actor: string): Promise<{ ok: true; matchedSlos: number }> {
     const now = this.clock.now();
-    const time = this.sampleTime(sample, now, 'timestamp');
-    const rows = this.aggregate([{ sample, time }]);
-    if (rows.size === 0) return Promise.resolve({ ok: true, matchedSlos: 0 });
+    const time = this.sampleTime(sample.timestamp, now, this.oldestAllowed(now), 'timestamp');
+    const slos = this.projection.all();
+    const classifiers = slos.map((slo) => this.classifiers.of(slo));
+    const one = new SampleAggregate();
+    const matched = one.add(slos, classifiers, sample, time);
+    if (matched === 0) return Promise.resolve({ ok: true, matchedSlos: 0 });
     if (this.closed) throw new RpcError(ErrorCode.ShuttingDown, 'The SLO service is stopping.');
-    for (const [rowKey, row] of rows) {
-      // Keyed by actor too: each aggregate event names who sent its samples.
-      const key = `${actor}\u0000${rowKey}`;
-      const p = this.pending.get(key);
-      if (p) {
-        p.good += row.good;
-        p.total += row.total;
-      } else this.pending.set(key, { ...row, actor });
-    }
+    let mine = this.pending.get(actor);
+    if (!mine) this.pending.set(actor, (mine = new SampleAggregate()));
+    mine.merge(one);
     this.flushTimer ??= this.clock.setTimer(FLUSH_DELAY_MS, () => void this.flush());
-    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject })).then(() => ({ ok: true as const, matchedSlos: rows.size }));
+    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject })).then(() => ({ ok: true as const, matchedSlos: matched }));
   }
 
-  /** Validate every sample, then append one aggregate per SLO and minute, all or nothing. */
-  async recordBatch(samples: ParsedParamsOf<typeof RecordSampleBatch>['samples'], actor: string): Promise<ResultOf<typeof RecordSampleBatch>> {
+  /**
+   * Validate every sample, then append one aggregate per SLO and minute, all or nothing. With a
+   * batchId the aggregates go into one `slo.batchRecorded` event whose id carries the key, so the
+   * store's duplicate-id check makes a repeat a no-op (durably: the id set is rebuilt from the log).
+   */
+  async recordBatch(samples: ParsedParamsOf<typeof RecordSampleBatch>['samples'], actor: string, batchId?: string): Promise<ResultOf<typeof RecordSampleBatch>> {
     const now = this.clock.now();
-    const timed = samples.map((sample, i) => ({ sample, time: this.sampleTime(sample, now, `samples.${i}.timestamp`) }));
-    const rows = this.aggregate(timed);
-    if (rows.size > 0) {
-      await this.store.append(this.aggregateEvents(rows, actor));
-      this.afterSamples(rows.values());
+    const oldest = this.oldestAllowed(now);
+    const slos = this.projection.all();
+    const classifiers = slos.map((slo) => this.classifiers.of(slo));
+    const aggregate = new SampleAggregate();
+    const parsed = validatedSampleTimes(samples);
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i]!;
+      const time = sample.timestamp === undefined ? now : this.sampleTime(sample.timestamp, now, oldest, `samples.${i}.timestamp`, parsed?.[i]);
+      aggregate.add(slos, classifiers, sample, time);
     }
-    return { accepted: samples.length, aggregates: rows.size };
+    if (batchId !== undefined) {
+      const payload: BatchRecordedPayload = { batchId, accepted: samples.length, rows: aggregate.payloads() };
+      const [stored] = await this.store.append([{ id: batchEventId(actor, batchId), type: SloEventType.BatchRecorded, actor, payload }]);
+      if (stored!.duplicate) {
+        const first = BatchRecordedPayload.safeParse(stored!.event.payload);
+        if (!first.success) throw new RpcError(ErrorCode.Conflict, `batchId: "${batchId}" names an event that is not an SLO batch.`, { path: 'batchId' });
+        return { accepted: first.data.accepted, aggregates: first.data.rows.length, duplicate: true };
+      }
+      this.afterSamples(aggregate.sloIds());
+      return { accepted: samples.length, aggregates: aggregate.size, duplicate: false };
+    }
+    if (aggregate.size > 0) {
+      await this.store.append(aggregate.events(actor));
+      this.afterSamples(aggregate.sloIds());
+    }
+    return { accepted: samples.length, aggregates: aggregate.size, duplicate: false };
   }
 
   series(params: ParsedParamsOf<typeof SloSeries>): ResultOf<typeof SloSeries> {
@@ -209,13 +254,117 @@ export class SloService {
     const count = Math.ceil((endMinute - firstMinute) / res);
     if (count > MAX_SERIES_BUCKETS) throw invalid('resolutionMinutes', `the range needs ${count} buckets; at most ${MAX_SERIES_BUCKETS}: choose a coarser resolution`);
     const counters = this.projection.countersOf(slo.id)!;
+    const ring = this.projection.histogramsOf(slo.id)!;
+    const whole = newDense();
     const buckets = [];
     for (let i = 0; i < count; i++) {
       const start = firstMinute + i * res;
-      const s = counters.sum(start, Math.min(start + res, endMinute) - 1);
-      buckets.push({ start: iso(start * MINUTE_MS), good: s.good, bad: s.total - s.good });
+      const last = Math.min(start + res, endMinute) - 1;
+      const s = counters.sum(start, last);
+      const dist = newDense();
+      ring.mergeInto(dist, start, last);
+      for (let b = 0; b < dist.length; b++) whole[b]! += dist[b]!;
+      buckets.push({ start: iso(start * MINUTE_MS), good: s.good, bad: s.total - s.good, latency: percentiles(dist) });
     }
-    return { sloId: slo.id, resolutionMinutes: res, buckets };
+    return { sloId: slo.id, resolutionMinutes: res, buckets, latency: percentiles(whole) };
+  }
+
+  /**
+   * Bad events per SLO in [from, to) (whole minutes: from its minute's start to the end of to's
+   * minute) and the share of each SLO's current budget they consumed. For the incidents feature: the
+   * error budget an incident consumed. The range must lie inside what the counters hold (window + 3 days).
+   */
+  budgetConsumed(params: { sloIds?: string[]; from: string; to: string }): BudgetConsumedResult {
+    const now = this.clock.now();
+    const from = Date.parse(params.from);
+    const to = Date.parse(params.to);
+    if (!Number.isFinite(from)) throw invalid('from', 'must be an ISO-8601 time');
+    if (!Number.isFinite(to)) throw invalid('to', 'must be an ISO-8601 time');
+    if (to <= from) throw invalid('to', 'must be after from');
+    if (from > now + FUTURE_SKEW_MS) throw invalid('from', 'must not be in the future');
+    const slos = this.resolveMany(params.sloIds, 'sloIds');
+    const nowMinute = minuteOf(now);
+    const firstMinute = minuteOf(from);
+    const lastMinute = Math.ceil(to / MINUTE_MS) - 1;
+    for (const slo of slos) {
+      const oldest = nowMinute - (slo.windowDays + RETAINED_EXTRA_DAYS) * 1440 + 1;
+      if (firstMinute < oldest) throw invalid('from', `is older than SLO ${slo.id} keeps (${slo.windowDays} + ${RETAINED_EXTRA_DAYS} days: not before ${iso(oldest * MINUTE_MS)})`);
+    }
+    return {
+      from: iso(firstMinute * MINUTE_MS),
+      to: iso((lastMinute + 1) * MINUTE_MS),
+      slos: slos.map((slo) => {
+        const counters = this.projection.countersOf(slo.id)!;
+        const range = counters.sum(firstMinute, lastMinute);
+        const window = counters.sum(nowMinute - slo.windowDays * 1440 + 1, nowMinute);
+        const bad = range.total - range.good;
+        const budgetEvents = errorBudget(window.good, window.total, slo.objective).budgetEvents;
+        const ratio = consumedRatio(bad, window.total, slo.objective);
+        return { sloId: slo.id, totalEvents: range.total, badEvents: bad, budgetEvents, consumedRatio: Number.isFinite(ratio) ? ratio : null };
+      }),
+    };
+  }
+
+  /** The deploy gate: deny when a chosen SLO's remaining budget is below the minimum or (by default) a page alert is active. */
+  gate(params: { sloIds?: string[]; minRemainingBudget?: number; denyOnPage?: boolean }): GateResult {
+    const now = this.clock.now();
+    const slos = this.resolveMany(params.sloIds, 'sloIds');
+    const reasons: GateResult['reasons'] = [];
+    const evaluated: GateResult['slos'] = [];
+    for (const slo of slos) {
+      const status = this.statusOf(slo, now);
+      const min = params.minRemainingBudget ?? slo.alerting.gateMinRemainingBudget;
+      const remaining = status.budget.remainingRatio;
+      evaluated.push({ sloId: slo.id, remainingRatio: remaining, minRemainingBudget: min, status: status.status });
+      // A tolerance so 1 − 8 ÷ 10 (0.19999999999999996) meets a minimum of 0.2.
+      if (remaining < min - 1e-9) {
+        reasons.push({
+          sloId: slo.id,
+          code: 'lowBudget',
+          message: `${slo.name}: ${percent(remaining)} of the error budget remains; the gate needs at least ${percent(min)}.`,
+        });
+      }
+      const page = status.activeAlerts.find((a) => a.severity === 'page');
+      if ((params.denyOnPage ?? true) && page) {
+        reasons.push({
+          sloId: slo.id,
+          code: 'pageAlert',
+          message: `${slo.name}: page alert active since ${page.firedAt} (burn rate ${round2(page.longBurnRate)} over ${page.rule.longWindow}, ${round2(page.shortBurnRate)} over ${page.rule.shortWindow}).`,
+        });
+      }
+    }
+    return { decision: reasons.length === 0 ? 'allow' : 'deny', reasons, slos: evaluated, evaluatedAt: iso(now) };
+  }
+
+  /** Create SLOs from OpenSLO v1 YAML in one append, all or nothing; `dryRun` writes nothing. */
+  async importOpenSlo(yaml: string, dryRun: boolean, actor: string): Promise<SloDefinition[]> {
+    let imported: ImportedSlo[];
+    try {
+      imported = parseOpenSlo(yaml);
+    } catch (e) {
+      if (!(e instanceof OpenSloError)) throw e;
+      throw new RpcError(ErrorCode.InvalidParams, `yaml: ${e.message}`, { issues: [{ path: 'yaml', document: e.document, field: e.path, message: e.problem }] });
+    }
+    const now = iso(this.clock.now());
+    const seen = new Map<string, number>();
+    const slos = imported.map(({ spec, aliases }, i) => {
+      for (const name of [spec.id, ...aliases]) {
+        const field = name === spec.id ? 'metadata.name' : 'metadata.annotations.cogniforge.dev/aliases';
+        if (this.projection.isTaken(name)) throw new RpcError(ErrorCode.Duplicate, `yaml: document ${i + 1}: ${field}: an SLO with id or alias "${name}" exists.`, { kind: 'slo', id: name, document: i });
+        if (seen.has(name)) throw new RpcError(ErrorCode.Duplicate, `yaml: document ${i + 1}: ${field}: "${name}" is also used by document ${seen.get(name)! + 1}.`, { kind: 'slo', id: name, document: i });
+        seen.set(name, i);
+      }
+      return SloDefinition.parse({ ...spec, aliases, createdAt: now, updatedAt: now });
+    });
+    if (dryRun) return slos;
+    await this.store.append(slos.map((slo) => ({ type: SloEventType.Created, actor, payload: { slo } })));
+    for (const slo of slos) this.notifier.changed(slo.id, 'created');
+    return slos;
+  }
+
+  /** The chosen SLOs (default all) as OpenSLO v1 YAML. */
+  exportOpenSlo(idsOrAliases: string[] | undefined): string {
+    return exportOpenSlo(this.resolveMany(idsOrAliases, 'ids'));
   }
 
   alerts(idOrAlias: string | undefined, includeResolved: boolean): SloAlert[] {
@@ -238,26 +387,43 @@ export class SloService {
   async flush(): Promise<void> {
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
-    const rows = this.pending;
+    const pending = this.pending;
     const waiters = this.waiters;
     this.pending = new Map();
     this.waiters = [];
-    if (rows.size === 0) {
+    if (pending.size === 0) {
       for (const w of waiters) w.resolve();
       return;
     }
     try {
-      await this.store.append(this.aggregateEvents(rows, 'daemon'));
+      await this.store.append([...pending].flatMap(([actor, aggregate]) => aggregate.events(actor)));
     } catch (e) {
       for (const w of waiters) w.reject(e);
       return;
     }
     for (const w of waiters) w.resolve();
-    this.afterSamples(rows.values());
+    this.afterSamples(new Set([...pending.values()].flatMap((a) => [...a.sloIds()])));
   }
 
-  private afterSamples(rows: Iterable<{ sloId: string }>): void {
-    for (const id of new Set([...rows].map((r) => r.sloId))) this.notifier.changed(id, 'samples');
+  /** Send `slo/didChange` samples for an SLO now, or once its throttle interval ends (SAMPLES_NOTIFY_MS). */
+  private noticeSamples(sloId: string): void {
+    const now = this.clock.now();
+    const last = this.sampleNotices.get(sloId);
+    if (last?.timer) return;
+    if (!last || now - last.sentAt >= SAMPLES_NOTIFY_MS) {
+      this.sampleNotices.set(sloId, { sentAt: now });
+      this.notifier.changed(sloId, 'samples');
+      return;
+    }
+    last.timer = this.clock.setTimer(last.sentAt + SAMPLES_NOTIFY_MS - now, () => {
+      if (this.closed || !this.projection.resolve(sloId)) return;
+      this.sampleNotices.set(sloId, { sentAt: this.clock.now() });
+      this.notifier.changed(sloId, 'samples');
+    });
+  }
+
+  private afterSamples(sloIds: Iterable<string>): void {
+    for (const id of sloIds) this.noticeSamples(id);
     // One queued evaluation covers every flush that lands before it starts.
     if (this.closed || this.evaluationQueued) return;
     this.evaluationQueued = true;
@@ -266,36 +432,88 @@ export class SloService {
 
   private async evaluateOnce(): Promise<void> {
     const now = this.clock.now();
+    const nowMinute = minuteOf(now);
     const events: NewEvent[] = [];
-    const notices: { state: 'fired' | 'resolved'; alert: SloAlert }[] = [];
+    const alerts: { state: 'fired' | 'resolved'; alert: SloAlert }[] = [];
+    const notices: SloBudgetNotice[] = [];
+    const transition = (alertId: string, wanted: SloAlert | undefined, priority: 'critical' | 'high' | 'normal') => {
+      const active = this.projection.activeAlert(alertId);
+      if (wanted && !active) {
+        events.push({ type: SloEventType.AlertFired, actor: 'daemon', priority, payload: wanted });
+        alerts.push({ state: 'fired', alert: wanted });
+      } else if (!wanted && active) {
+        events.push({ type: SloEventType.AlertResolved, actor: 'daemon', payload: { alertId, sloId: active.sloId, resolvedAt: iso(now) } });
+        alerts.push({ state: 'resolved', alert: { ...active, resolvedAt: iso(now) } });
+      }
+    };
     for (const slo of this.projection.all()) {
-      const totals = this.windowTotals(slo, minuteOf(now));
+      const totals = this.windowTotals(slo, nowMinute);
       const verdicts = activeSeverities(totals, slo.objective, slo.windowDays, slo.alerting);
       for (const severity of ['page', 'ticket'] as const) {
-        const alertId = `${slo.id}:${severity}`;
-        const active = this.projection.activeAlert(alertId);
         const verdict = verdicts.get(severity);
-        if (verdict && !active) {
-          const alert: SloAlert = {
+        const alertId = `${slo.id}:${severity}`;
+        transition(
+          alertId,
+          verdict && {
             alertId,
             sloId: slo.id,
+            kind: 'burnRate',
             severity,
             rule: { longWindow: verdict.longWindow, shortWindow: verdict.shortWindow, threshold: verdict.threshold },
             longBurnRate: verdict.longBurnRate,
             shortBurnRate: verdict.shortBurnRate,
             firedAt: iso(now),
-          };
-          events.push({ type: SloEventType.AlertFired, actor: 'daemon', priority: severity === 'page' ? 'critical' : 'high', payload: alert });
-          notices.push({ state: 'fired', alert });
-        } else if (!verdict && active) {
-          events.push({ type: SloEventType.AlertResolved, actor: 'daemon', payload: { alertId, sloId: slo.id, resolvedAt: iso(now) } });
-          notices.push({ state: 'resolved', alert: { ...active, resolvedAt: iso(now) } });
-        }
+          },
+          severity === 'page' ? 'critical' : 'high',
+        );
       }
+      transition(`${slo.id}:sliAbsent`, this.absentAlert(slo, now), 'normal');
+      this.budgetNotices(slo, now, events, notices);
     }
     if (events.length === 0) return;
     await this.store.append(events);
-    for (const n of notices) this.notifier.alerted(n.state, n.alert);
+    for (const a of alerts) this.notifier.alerted(a.state, a.alert);
+    for (const n of notices) this.notifier.noticed?.(n);
+  }
+
+  /** The SLI-absent alert the SLO should have now, if any. */
+  private absentAlert(slo: SloDefinition, now: number): SloAlert | undefined {
+    const after = slo.alerting.absentAfterMinutes;
+    const last = this.projection.lastSampleMinute(slo.id);
+    const since = absentSince(last, Date.parse(slo.createdAt));
+    if (!slo.alerting.enabled || !isAbsent(since, after, now)) return undefined;
+    const quiet = (now - since) / MINUTE_MS;
+    const silentWindows = BURN_WINDOWS.filter((w) => BURN_WINDOW_MINUTES[w] <= quiet);
+    return {
+      alertId: `${slo.id}:sliAbsent`,
+      sloId: slo.id,
+      kind: 'sliAbsent',
+      severity: 'ticket',
+      rule: { longWindow: silentWindows.at(-1) ?? '5m', shortWindow: '5m', threshold: 0 },
+      longBurnRate: 0,
+      shortBurnRate: 0,
+      firedAt: iso(now),
+      absence: { lastSampleAt: last === undefined ? null : iso((last + 1) * MINUTE_MS), absentAfterMinutes: after },
+    };
+  }
+
+  /** Notices for thresholds newly crossed, re-arm events for those consumption fell back below. */
+  private budgetNotices(slo: SloDefinition, now: number, events: NewEvent[], notices: SloBudgetNotice[]): void {
+    const nowMinute = minuteOf(now);
+    const w = this.projection.countersOf(slo.id)!.sum(nowMinute - slo.windowDays * 1440 + 1, nowMinute);
+    const consumed = consumedRatio(w.total - w.good, w.total, slo.objective);
+    const noticed = this.projection.noticedThresholds(slo.id);
+    for (const threshold of noticed) {
+      if (consumed < threshold) events.push({ type: SloEventType.BudgetRearmed, actor: 'daemon', payload: { sloId: slo.id, threshold, at: iso(now) } });
+    }
+    // The minimum-traffic guard applies here too: 1 bad request out of 3 is not a spent budget.
+    if (!slo.alerting.enabled || w.total < slo.alerting.minEvents) return;
+    for (const threshold of [...slo.alerting.budgetNotices].sort((a, b) => a - b)) {
+      if (consumed < threshold || noticed.has(threshold)) continue;
+      const notice: SloBudgetNotice = { sloId: slo.id, kind: 'budgetConsumed', threshold, consumedRatio: consumed, at: iso(now) };
+      events.push({ type: SloEventType.BudgetNoticed, actor: 'daemon', priority: threshold >= 1 ? 'high' : 'normal', payload: notice });
+      notices.push(notice);
+    }
   }
 
   private statusOf(slo: SloDefinition, now: number): SloStatus {
@@ -304,9 +522,16 @@ export class SloService {
     const w = counters.sum(nowMinute - slo.windowDays * 1440 + 1, nowMinute);
     const budget = errorBudget(w.good, w.total, slo.objective);
     const totals = this.windowTotals(slo, nowMinute);
+    const latency = this.windowLatencies(slo.id, nowMinute);
     const burnRates = BURN_WINDOWS.map((window) => {
       const t = totals[window];
-      return { window, burnRate: burnRate(t.total - t.good, t.total, slo.objective), totalEvents: t.total, badEvents: t.total - t.good };
+      return {
+        window,
+        burnRate: burnRate(t.total - t.good, t.total, slo.objective),
+        totalEvents: t.total,
+        badEvents: t.total - t.good,
+        latency: latency[window],
+      };
     });
     const oneHour = burnRates.find((b) => b.window === '1h')!.burnRate;
     const exhaustion = projectedExhaustion(budget.remainingRatio, oneHour, slo.windowDays, now);
@@ -329,46 +554,53 @@ export class SloService {
     return out;
   }
 
+  /** Percentiles per burn window; the windows nest (all end now), so each merges only what the previous one lacks. */
+  private windowLatencies(sloId: string, nowMinute: number): Record<BurnWindow, LatencyPercentiles> {
+    const ring = this.projection.histogramsOf(sloId)!;
+    const acc = newDense();
+    const out = {} as Record<BurnWindow, LatencyPercentiles>;
+    let covered = 0;
+    for (const window of [...BURN_WINDOWS].sort((a, b) => BURN_WINDOW_MINUTES[a] - BURN_WINDOW_MINUTES[b])) {
+      const minutes = BURN_WINDOW_MINUTES[window];
+      ring.mergeInto(acc, nowMinute - minutes + 1, nowMinute - covered);
+      covered = minutes;
+      out[window] = percentiles(acc);
+    }
+    return out;
+  }
+
+  /** Ids or aliases to definitions (every SLO when absent); an unknown one is NotFound naming its index. */
+  private resolveMany(idsOrAliases: string[] | undefined, path: string): SloDefinition[] {
+    if (idsOrAliases === undefined) return this.projection.all();
+    const out = new Map<string, SloDefinition>();
+    idsOrAliases.forEach((name, i) => {
+      const slo = this.projection.resolve(name);
+      if (!slo) throw new RpcError(ErrorCode.NotFound, `${path}.${i}: no SLO with id or alias "${name}".`, { kind: 'slo', id: name, path: `${path}.${i}` });
+      out.set(slo.id, slo);
+    });
+    return [...out.values()];
+  }
+
   private mustGet(idOrAlias: string): SloDefinition {
     const slo = this.projection.resolve(idOrAlias);
     if (!slo) throw new RpcError(ErrorCode.NotFound, `No SLO with id or alias "${idOrAlias}".`, { kind: 'slo', id: idOrAlias });
     return slo;
   }
 
-  /** Epoch ms of a sample; rejects times in the future or older than the longest SLO window (30 days without SLOs). */
-  private sampleTime(sample: SloSample, now: number, path: string): number {
-    if (sample.timestamp === undefined) return now;
-    const time = Date.parse(sample.timestamp);
-    if (time > now + FUTURE_SKEW_MS) throw invalid(path, `is in the future (${sample.timestamp}; now is ${iso(now)})`);
-    const slos = this.projection.all();
-    const windowDays = slos.length === 0 ? 30 : Math.max(...slos.map((s) => s.windowDays));
-    if (time < now - windowDays * 86_400_000) throw invalid(path, `is older than the ${windowDays}-day window (${sample.timestamp})`);
+  /** The longest SLO window in days (30 without SLOs): samples older than that are rejected. */
+  private oldestAllowed(now: number): { days: number; time: number } {
+    let days = 0;
+    for (const slo of this.projection.all()) days = Math.max(days, slo.windowDays);
+    if (days === 0) days = 30;
+    return { days, time: now - days * 86_400_000 };
+  }
+
+  /** Epoch ms of a sample's timestamp (now when absent); rejects times in the future or older than `oldest`. */
+  private sampleTime(timestamp: string | undefined, now: number, oldest: { days: number; time: number }, path: string, parsed?: number): number {
+    if (timestamp === undefined) return now;
+    const time = parsed ?? isoTimeMs(timestamp);
+    if (time > now + FUTURE_SKEW_MS) throw invalid(path, `is in the future (${timestamp}; now is ${iso(now)})`);
+    if (time < oldest.time) throw invalid(path, `is older than the ${oldest.days}-day window (${timestamp})`);
     return time;
-  }
-
-  private aggregate(samples: { sample: SloSample; time: number }[]): Map<string, AggregateRow> {
-    const rows = new Map<string, AggregateRow>();
-    const slos = this.projection.all();
-    for (const { sample, time } of samples) {
-      const minute = minuteOf(time);
-      for (const slo of slos) {
-        const verdict = classify(slo, sample);
-        if (verdict === 'ignored') continue;
-        const key = `${slo.id}\u0000${minute}`;
-        let row = rows.get(key);
-        if (!row) rows.set(key, (row = { sloId: slo.id, minute, good: 0, total: 0 }));
-        row.total++;
-        if (verdict === 'good') row.good++;
-      }
-    }
-    return rows;
-  }
-
-  private aggregateEvents(rows: Map<string, AggregateRow>, actor: string): NewEvent[] {
-    return [...rows.values()].map((r) => ({
-      type: SloEventType.SamplesAggregated,
-      actor: r.actor ?? actor,
-      payload: { sloId: r.sloId, minute: iso(r.minute * MINUTE_MS), good: r.good, total: r.total },
-    }));
   }
 }

@@ -26,7 +26,7 @@ describe('slo feature over RPC and REST', () => {
 
     // A batch: 1,000 requests, 2 of them 503s and 5 slow ones.
     const batch = Array.from({ length: 1000 }, (_, i) => sample(i < 2 ? 503 : 200, i >= 990 ? 900 : 20));
-    expect(await c.request('slo/recordBatch', { samples: batch })).toEqual({ accepted: 1000, aggregates: 3 });
+    expect(await c.request('slo/recordBatch', { samples: batch })).toEqual({ accepted: 1000, aggregates: 3, duplicate: false });
     const avail = await c.request<Status>('slo/get', { id: 'slo_avail_30d' });
     // 1,000 events at 99.9 % allow 1 bad one; 2 were bad.
     expect(avail.budget).toMatchObject({ totalEvents: 1000, badEvents: 2, remainingRatio: -1 });
@@ -89,7 +89,7 @@ describe('slo feature over RPC and REST', () => {
       body: JSON.stringify({ samples: [sample(200), sample(200)] }),
     });
     expect(posted.status).toBe(200);
-    expect(await posted.json()).toEqual({ accepted: 2, aggregates: 3 });
+    expect(await posted.json()).toEqual({ accepted: 2, aggregates: 3, duplicate: false });
     const rejected = await d.http('/api/slo/samples', { method: 'POST', body: JSON.stringify({ samples: [] }) });
     expect(rejected.status).toBe(400);
 

@@ -123,7 +123,7 @@ describe('SloService: ingestion', () => {
     await expect(old).rejects.toMatchObject({ code: ErrorCode.InvalidParams, data: { issues: [{ path: 'samples.0.timestamp' }] } });
     expect(env.log.records.length).toBe(before);
     // A little clock skew is fine.
-    expect(await env.service.recordBatch([{ ...ok, timestamp: at(2_000) }], 'svc')).toEqual({ accepted: 1, aggregates: 3 });
+    expect(await env.service.recordBatch([{ ...ok, timestamp: at(2_000) }], 'svc')).toEqual({ accepted: 1, aggregates: 3, duplicate: false });
   });
 
   it('acknowledges nothing when the log cannot make the aggregate durable', async () => {
