@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTime } from './common';
 import { defineNotification, defineRequest } from './define';
+import { BudgetConsumedEntry } from './slo';
 
 export const Severity = z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']);
 export type Severity = z.infer<typeof Severity>;
@@ -62,7 +63,7 @@ export const TimelineEntry = z.object({
   at: IsoTime,
   /** Token name that made the change. */
   actor: z.string(),
-  kind: z.enum(['created', 'transition', 'severity', 'assignment', 'note', 'review']),
+  kind: z.enum(['created', 'transition', 'severity', 'assignment', 'note', 'review', 'escalation', 'page']),
   /** One human line: `detected → acknowledged`, `SEV3 → SEV1`, the note text. */
   text: z.string(),
   from: z.string().optional(),
@@ -179,6 +180,32 @@ export const GetIncident = defineRequest('incidents/get', z.object({ id: Inciden
   doc: 'One incident with its timeline, by UUID or `INC-<n>`.',
 });
 
+export const IncidentSloImpact = z.object({
+  sloId: z.string(),
+  /** Null when this SLO could not be evaluated for the incident's window; `note` says why. */
+  impact: BudgetConsumedEntry.nullable(),
+  note: z.string().optional(),
+});
+export type IncidentSloImpact = z.infer<typeof IncidentSloImpact>;
+
+export const GetIncidentSloImpact = defineRequest(
+  'incidents/sloImpact',
+  z.object({ id: IncidentRef }).strict(),
+  z.object({
+    incidentId: IncidentUuid,
+    number: IncidentNumber,
+    /** The incident window: detection to resolution, or to now while it is open (whole minutes). */
+    from: IsoTime,
+    to: IsoTime,
+    ongoing: z.boolean(),
+    slos: z.array(IncidentSloImpact),
+  }),
+  {
+    kind: 'query',
+    doc: 'Error budget each linked SLO lost during the incident (detection to resolution, or to now while open): bad events and the share of the current budget.',
+  },
+);
+
 /** A mean over `count` incidents; `meanMs` is null when count is 0. */
 export const DurationStat = z.object({ count: z.number().int(), meanMs: z.number().nullable() });
 const Breakdown = z.object({
@@ -243,6 +270,34 @@ export const GetReview = defineRequest('reviews/get', z.object({ incidentId: Inc
   kind: 'query',
   doc: 'The post-incident review of an incident.',
 });
+
+export const DraftReview = defineRequest(
+  'reviews/draft',
+  z.object({ incidentId: IncidentRef }),
+  z.object({
+    incidentId: z.string(),
+    incidentNumber: z.string(),
+    /** Ready to edit and pass to `reviews/submit` (what happened and impact pre-filled, the rest empty). */
+    draft: ReviewContent,
+    facts: z.object({
+      /** The incident window: detection to resolution (or now while open). */
+      from: IsoTime,
+      to: IsoTime,
+      /** Detection → acknowledgement / mitigation / resolution, ms; absent when it has not happened. */
+      timeToAcknowledgeMs: z.number().optional(),
+      timeToMitigateMs: z.number().optional(),
+      timeToResolveMs: z.number().optional(),
+      pages: z.object({ delivered: z.number().int(), failed: z.number().int() }),
+      /** Events of other domains recorded during the window, counted by type. */
+      eventsByType: z.record(z.string(), z.number().int()),
+      /** Alerts recorded during the window (`slo.alert*`, `system.alert`, `*.breach`...), oldest first, at most 50. */
+      alerts: z.array(z.object({ at: IsoTime, type: z.string(), summary: z.string() })),
+      /** True when the window held more events than were read (10,000). */
+      truncated: z.boolean(),
+    }),
+  }),
+  { kind: 'query', doc: 'A post-incident review pre-filled from the timeline and the events recorded during the incident window.' },
+);
 
 export const DidChangeIncident = defineNotification(
   'incidents/didChange',

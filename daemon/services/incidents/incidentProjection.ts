@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DetectedBy,
   INCIDENT_TRANSITIONS,
@@ -15,6 +15,7 @@ import {
   type TimelineEntry,
 } from '../../protocol/incidents';
 import type { EventRecord, Projection } from '../../store/types';
+import { escalationTimelineLine } from './escalationTimeline';
 import { DurationAggregate, dayOf, type Contribution } from './durationAggregate';
 import { IncidentIndex, type ListPosition } from './incidentIndex';
 
@@ -129,8 +130,12 @@ export class IncidentProjection implements Projection {
         }
         return;
       }
-      default:
+      default: {
+        const line = escalationTimelineLine(event);
+        const inc = line ? this.byId(line.incidentId) : undefined;
+        if (line && inc) inc.timeline.push(entry(event, line.kind, line.text));
         return;
+      }
     }
   }
 

@@ -3,9 +3,12 @@ import {
   AssignIncident,
   CreateIncident,
   DidChangeIncident,
+  DraftReview,
   GetIncident,
+  GetIncidentSloImpact,
   GetIncidentMetrics,
   GetReview,
+  IncidentStatus,
   ListIncidents,
   SetIncidentSeverity,
   SubmitReview,
@@ -14,6 +17,15 @@ import {
 import type { DaemonFeature } from '../../server/feature';
 import { IncidentEvent, IncidentProjection } from './incidentProjection';
 import { IncidentService, type IncidentServiceOptions } from './incidentService';
+import { OncallProjection } from './oncallProjection';
+import { draftReview } from './reviewDraft';
+import { registerOncall, type OncallOptions } from './oncallFeature';
+import { incidentSloImpact, type SloBudgetLookup } from './sloImpact';
+
+export interface IncidentsFeatureOptions extends IncidentServiceOptions, OncallOptions {
+  /** The SLO feature's budget query, for `incidents/sloImpact`; absent, that method answers FailedPrecondition. */
+  sloBudget?: SloBudgetLookup;
+}
 
 const CHANGE_BY_TYPE: Record<string, 'created' | 'transitioned' | 'assigned' | 'noted' | 'severityChanged' | 'reviewSubmitted'> = {
   [IncidentEvent.created]: 'created',
@@ -25,17 +37,32 @@ const CHANGE_BY_TYPE: Record<string, 'created' | 'transitioned' | 'assigned' | '
 };
 
 /** Incidents and post-incident reviews (`incidents/*`, `reviews/*`, `GET|POST /api/incidents`). */
-export function incidentsFeature(options: IncidentServiceOptions = {}): DaemonFeature {
+export function incidentsFeature(options: IncidentsFeatureOptions = {}): DaemonFeature {
   const projection = new IncidentProjection();
+  const oncallProjection = new OncallProjection();
   return {
     name: 'incidents',
-    projections: [projection],
-    reservedEventTypes: ['incident.**', 'review.**'],
-    register({ router, rest, store, clock, server }) {
+    projections: [projection, oncallProjection],
+    reservedEventTypes: ['incident.**', 'review.**', 'oncall.**'],
+    register(featureContext) {
+      const { router, rest, store, clock, server } = featureContext;
       const incidents = new IncidentService(store, projection, clock, options);
+      const escalation = registerOncall(featureContext, projection, oncallProjection, options);
       router
-        .on(CreateIncident, (p, ctx) => incidents.create(p, ctx.actor))
-        .on(TransitionIncident, (p, ctx) => incidents.transition(p, ctx.actor))
+        .on(CreateIncident, async (p, ctx) => {
+          const created = await incidents.create(p, ctx.actor);
+          await escalation.afterCreate(created, ctx.actor);
+          return created;
+        })
+        .on(TransitionIncident, async (p, ctx) => {
+          const moved = await incidents.transition(p, ctx.actor);
+          // The move this call made (read from the timeline: another call may have moved it since).
+          const step = moved.timeline.findLast((e) => e.kind === 'transition');
+          const from = IncidentStatus.safeParse(step?.from);
+          const to = IncidentStatus.safeParse(step?.to);
+          if (from.success && to.success) await escalation.afterTransition(moved.id, from.data, to.data, ctx.actor);
+          return incidents.get(moved.id);
+        })
         .on(AssignIncident, (p, ctx) => incidents.assign(p, ctx.actor))
         .on(AddIncidentNote, (p, ctx) => incidents.note(p, ctx.actor))
         .on(SetIncidentSeverity, (p, ctx) => incidents.setSeverity(p, ctx.actor))
@@ -43,7 +70,9 @@ export function incidentsFeature(options: IncidentServiceOptions = {}): DaemonFe
         .on(GetIncident, ({ id }) => incidents.get(id))
         .on(GetIncidentMetrics, (p) => incidents.metrics(p))
         .on(SubmitReview, (p, ctx) => incidents.submitReview(p, ctx.actor))
-        .on(GetReview, ({ incidentId }) => incidents.review(incidentId));
+        .on(GetReview, ({ incidentId }) => incidents.review(incidentId))
+        .on(DraftReview, ({ incidentId }) => draftReview(store, projection, clock, incidentId))
+        .on(GetIncidentSloImpact, ({ id }) => incidentSloImpact(incidents.get(id), clock.now(), options.sloBudget));
       rest
         .get('/api/incidents', ListIncidents, ({ query }) => ({
           statuses: query.list('status'),
