@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTime, Ok } from './common';
 import { defineRequest } from './define';
 
@@ -14,8 +14,9 @@ export const SecretType = z.enum([
 ]);
 export type SecretType = z.infer<typeof SecretType>;
 
-/** Where the value lives. Only the local encrypted vault so far. */
-export const SecretBackend = z.enum(['local']);
+/** Where the value lives: the local encrypted vault, HashiCorp Vault (KV v2) or AWS Secrets Manager. */
+export const SecretBackend = z.enum(['local', 'hashicorp', 'aws']);
+export type SecretBackendName = z.infer<typeof SecretBackend>;
 
 export const SecretRotationPolicyName = z.enum(['never', 'daily', 'weekly', 'monthly', 'quarterly', 'custom']);
 
@@ -59,6 +60,8 @@ export const SecretVersion = z.object({
   state: SecretVersionState,
   /** For a rollback: the version whose value this one copies. */
   rolledBackFrom: z.number().int().positive().optional(),
+  /** The backend's own reference of this version (Vault KV version, AWS VersionId); a reference, never a value. */
+  backendRef: z.string().optional(),
 });
 
 /** Everything about a secret except its value. */
@@ -68,6 +71,8 @@ export const SecretMetadata = z.object({
   type: SecretType,
   environment: z.string(),
   backend: SecretBackend,
+  /** The backend's path or name of the secret (Vault KV path, AWS secret name); absent for local. */
+  location: z.string().optional(),
   /** Number of the current version. */
   currentVersion: z.number().int().positive(),
   versions: z.array(SecretVersion),
@@ -98,10 +103,15 @@ export const CreateSecret = defineRequest(
       generate: z.boolean().optional(),
       rotation: SecretRotationPolicy.optional(),
       tags: Tags.optional(),
+      /** Where the value lives; default from `VAULT_BACKEND` (local when unset). Fixed for the secret's life. */
+      backend: SecretBackend.optional(),
     })
     .strict(),
   SecretMetadata,
-  { kind: 'command', doc: 'Create a secret in the local vault (value given or generated); answers its metadata, never the value.' },
+  {
+    kind: 'command',
+    doc: 'Create a secret in its backend (local vault by default; value given or generated); answers its metadata, never the value.',
+  },
 );
 
 export const ListSecrets = defineRequest(
@@ -156,7 +166,7 @@ export const RevealSecret = defineRequest(
 
 export const DeleteSecret = defineRequest('secrets/delete', z.object({ id: SecretId }).strict(), Ok, {
   kind: 'command',
-  doc: 'Delete a secret; every version is removed from the vault file.',
+  doc: 'Delete a secret: local versions are removed from the vault file; HashiCorp Vault versions are soft-deleted, AWS secrets scheduled for deletion (restorable there).',
 });
 
 export const SecretAuditAction = z.enum(['created', 'rotated', 'rolledBack', 'revealed', 'deleted']);
@@ -213,4 +223,27 @@ export const RotateMasterKey = defineRequest(
   z.object({}).strict(),
   z.object({ reencrypted: z.number().int().nonnegative() }),
   { kind: 'command', scope: 'admin', doc: 'Re-encrypt the whole local vault under a fresh master key; no old ciphertext remains.' },
+);
+
+export const SecretsBackendInfo = z.object({
+  name: SecretBackend,
+  /** Its settings are present (local always is). */
+  configured: z.boolean(),
+  /** New secrets go here when `secrets/create` names no backend (`VAULT_BACKEND`). */
+  isDefault: z.boolean(),
+  /** Vault URL, AWS endpoint or region host, local vault file. */
+  address: z.string().optional(),
+  /** Name of its dependency policy (`vault`, `aws-secrets`). */
+  dependency: z.string().optional(),
+  /** Result of a health call made for this request; absent when not configured. */
+  healthy: z.boolean().optional(),
+  /** What the health call saw, or why it failed (never a credential). */
+  detail: z.string().optional(),
+});
+
+export const ListSecretsBackends = defineRequest(
+  'secrets/backends',
+  z.object({}).strict(),
+  z.object({ backends: z.array(SecretsBackendInfo) }),
+  { kind: 'query', doc: 'The three secrets backends: configured or not, which is the default, and a health call to each configured one.' },
 );

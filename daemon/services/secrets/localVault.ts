@@ -196,6 +196,11 @@ export class LocalVault {
     return this.fernet.decrypt(entry.token).toString('utf8');
   }
 
+  /** Version numbers stored for a secret, ascending. */
+  versionsOf(secretId: string): number[] {
+    return [...this.entries.values()].filter((e) => e.secretId === secretId).map((e) => e.version).sort((a, b) => a - b);
+  }
+
   /** Drop every version of a secret from disk. */
   remove(secretId: string): number {
     let removed = 0;

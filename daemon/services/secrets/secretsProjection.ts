@@ -1,7 +1,7 @@
 import type { AuditFields } from './auditChain';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecretAuditAction} from '../../protocol/secrets';
-import { SecretRotationPolicy, SecretType, type SecretAuditEntry, type SecretMetadata } from '../../protocol/secrets';
+import { SecretBackend, SecretRotationPolicy, SecretType, type SecretAuditEntry, type SecretMetadata } from '../../protocol/secrets';
 import type { EventRecord, Projection } from '../../store/types';
 
 /** Event types of the secrets domain; only the secrets service appends them (reserved). */
@@ -34,12 +34,20 @@ export const SecretCreatedPayload = Base.extend({
   name: z.string(),
   type: SecretType,
   environment: z.string(),
-  backend: z.literal('local'),
+  backend: SecretBackend,
+  /** Backend path or name (Vault KV path, AWS secret name); absent for local. */
+  location: z.string().optional(),
   rotation: SecretRotationPolicy,
   tags: z.record(z.string(), z.string()),
   version: z.literal(1),
+  /** The backend's reference of version 1 (absent for local: the version number is the reference). */
+  ref: z.string().optional(),
 });
-export const SecretVersionPayload = Base.extend({ version: z.number().int().positive() });
+export const SecretVersionPayload = Base.extend({
+  version: z.number().int().positive(),
+  /** The backend's reference of the new version (Vault KV version, AWS VersionId). */
+  ref: z.string().optional(),
+});
 export const SecretRolledBackPayload = SecretVersionPayload.extend({ fromVersion: z.number().int().positive() });
 
 const DAY_MS = 86_400_000;
@@ -75,8 +83,9 @@ export class SecretsProjection implements Projection {
         type: d.type,
         environment: d.environment,
         backend: d.backend,
+        ...(d.location !== undefined ? { location: d.location } : {}),
         currentVersion: 1,
-        versions: [{ version: 1, createdAt: time, createdBy: event.actor, state: 'current' }],
+        versions: [{ version: 1, createdAt: time, createdBy: event.actor, state: 'current', ...(d.ref !== undefined ? { backendRef: d.ref } : {}) }],
         rotation: d.rotation,
         tags: d.tags,
         createdAt: time,
@@ -103,6 +112,7 @@ export class SecretsProjection implements Projection {
         createdBy: event.actor,
         state: 'current',
         ...(p.data.fromVersion !== undefined ? { rolledBackFrom: p.data.fromVersion } : {}),
+        ...(p.data.ref !== undefined ? { backendRef: p.data.ref } : {}),
       });
       secret.currentVersion = p.data.version;
       secret.updatedAt = time;

@@ -8,11 +8,15 @@ import type {
   SecretType,
   SecretsAuditRequest,
 } from '../../protocol/secrets';
+import type { SecretsBackendInfo } from '../../protocol/secrets';
+import type * as z from 'zod';
 import type { ParsedParamsOf } from '../../protocol/define';
 import type { Clock } from '../shared/clock';
 import type { EventStore } from '../../store/types';
 import { GENESIS_HASH, auditHash, verifyAuditChain, type ChainVerdict } from './auditChain';
-import { FernetError } from './fernet';
+import { BackendGateway } from './backends/backendGateway';
+import { LocalBackend } from './backends/localBackend';
+import type { SecretBackend as Backend, SecretLocator } from './backends/secretBackend';
 import { VaultError, type LocalVault } from './localVault';
 import type {
   SecretsProjection} from './secretsProjection';
@@ -32,24 +36,34 @@ export const MasterKeyRotated = 'secret.masterKeyRotated';
 const invalid = (method: string, path: string, message: string) =>
   new RpcError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${path}: ${message}`, { method, issues: [{ path, message }] });
 
+/** The backend's idempotency id of one of our versions (AWS ClientRequestToken: 32..64 characters). */
+export const idempotencyKeyOf = (secretId: string, version: number) => `cogniforge-${secretId}-v${String(version).padStart(6, '0')}`;
+
 /**
- * Secrets in the local vault. Commands run one at a time (the audit chain and check-and-set need a
- * single writer); each writes the vault file first, then appends an event that carries only a version
- * reference, and answers once that event is durable. Values never reach an event, an error or a log.
+ * Secrets in their backend (local vault, HashiCorp Vault, AWS Secrets Manager). Commands run one at
+ * a time (the audit chain and check-and-set need a single writer); each writes the value to the
+ * backend first, then appends an event that carries only a version reference, and answers once that
+ * event is durable. A backend that fails leaves nothing appended. Values never reach an event, an
+ * error or a log.
  */
 export class SecretsService {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly backends: BackendGateway;
 
   constructor(
     private readonly store: EventStore,
     private readonly projection: SecretsProjection,
     private readonly vault: LocalVault,
     private readonly clock: Clock,
-  ) {}
+    backends?: BackendGateway,
+  ) {
+    this.backends = backends ?? new BackendGateway('local', [new LocalBackend(vault)], undefined, 10_000);
+  }
 
   create(p: ParsedParamsOf<typeof CreateSecret>, actor: string): Promise<SecretMetadata> {
     if (p.value !== undefined && p.generate === true) throw invalid('secrets/create', 'generate', 'give either a value or generate: true, not both');
     if (p.value === undefined && p.generate === false) throw invalid('secrets/create', 'value', 'required when generate is false');
+    const backend = this.backends.get(p.backend ?? this.backends.defaultBackend);
     return this.serial(async () => {
       if (this.projection.byName(p.name, p.environment)) {
         throw new RpcError(ErrorCode.Duplicate, `a secret named "${p.name}" already exists in environment "${p.environment}"`, {
@@ -59,7 +73,11 @@ export class SecretsService {
       }
       const value = p.value ?? this.generated('secrets/create', p.type);
       const secretId = `sec_${randomBytes(8).toString('hex')}`;
-      this.vault.put([{ secretId, version: 1, value }]);
+      const locator: SecretLocator = { secretId, name: p.name, environment: p.environment };
+      const written = await this.backends.call(backend, { idempotent: false, what: `create ${p.name}` }, (signal) =>
+        backend.write(locator, { version: 1, value, expectedCurrentRef: undefined, idempotencyKey: idempotencyKeyOf(secretId, 1) }, signal),
+      );
+      const remote = backend.name !== 'local';
       const meta = { id: secretId, name: p.name, environment: p.environment };
       await this.store.append([
         {
@@ -70,7 +88,8 @@ export class SecretsService {
             name: p.name,
             type: p.type,
             environment: p.environment,
-            backend: 'local',
+            backend: backend.name,
+            ...(remote ? { location: written.location, ref: written.ref } : {}),
             rotation: p.rotation ?? { policy: 'never' },
             tags: p.tags ?? {},
             version: 1,
@@ -112,7 +131,7 @@ export class SecretsService {
       if (version === secret.currentVersion) {
         throw new RpcError(ErrorCode.FailedPrecondition, `version ${version} of ${secret.name} is already current`, { id, version });
       }
-      const value = this.readValue(secret, version);
+      const value = await this.readValue(secret, version);
       return this.writeVersion(secret, value, actor, SecretEvents.rolledBack, version);
     });
   }
@@ -123,7 +142,7 @@ export class SecretsService {
       const secret = this.mustGet(id);
       const v = version ?? secret.currentVersion;
       this.mustHaveVersion(secret, v);
-      const value = this.readValue(secret, v);
+      const value = await this.readValue(secret, v);
       await this.store.append([
         { type: SecretEvents.revealed, actor, payload: { secretId: id, version: v, audit: this.link(actor, 'revealed', secret, v) } },
       ]);
@@ -134,11 +153,20 @@ export class SecretsService {
   delete(id: string, actor: string): Promise<{ ok: true }> {
     return this.serial(async () => {
       const secret = this.mustGet(id);
+      const backend = this.backendOf(secret);
+      const refs = secret.versions.map((v) => this.refOf(secret, v.version));
+      const remove = () =>
+        this.backends.call(backend, { idempotent: false, what: `delete ${secret.name}` }, (signal) =>
+          backend.delete(this.locatorOf(secret), refs, signal),
+        );
+      // A remote delete is recoverable (Vault soft delete, AWS recovery window) and may fail: first, so
+      // a backend that is down leaves the secret as it was. The local file forgets for good: after the
+      // event, and a crash in between leaves entries that start-up prunes (no live secret names them).
+      if (backend.name !== 'local') await remove();
       await this.store.append([
         { type: SecretEvents.deleted, actor, payload: { secretId: id, audit: this.link(actor, 'deleted', secret, undefined) } },
       ]);
-      // After the event: a crash in between leaves entries that start-up prunes (no live secret names them).
-      this.vault.remove(id);
+      if (backend.name === 'local') await remove();
       return { ok: true as const };
     });
   }
@@ -182,6 +210,23 @@ export class SecretsService {
     return verifyAuditChain(entries);
   }
 
+  /** Every backend, configured or not, with a health call to each configured one (through its policy). */
+  async backendsStatus(): Promise<{ backends: z.infer<typeof SecretsBackendInfo>[] }> {
+    const out = await Promise.all(
+      this.backends.describe().map(async (d) => {
+        if (!d.configured) return d;
+        const backend = this.backends.get(d.name);
+        try {
+          const h = await this.backends.call(backend, { idempotent: true, what: 'health check' }, (signal) => backend.health(signal));
+          return { ...d, healthy: h.ok, detail: h.detail };
+        } catch (e) {
+          return { ...d, healthy: false, detail: e instanceof Error ? e.message : String(e) };
+        }
+      }),
+    );
+    return { backends: out };
+  }
+
   rotateMasterKey(actor: string): Promise<{ reencrypted: number }> {
     return this.serial(async () => {
       let result: { reencrypted: number };
@@ -204,7 +249,14 @@ export class SecretsService {
     fromVersion?: number,
   ): Promise<SecretMetadata> {
     const version = Math.max(...secret.versions.map((v) => v.version)) + 1;
-    this.vault.put([{ secretId: secret.id, version, value }]);
+    const backend = this.backendOf(secret);
+    const written = await this.backends.call(backend, { idempotent: false, what: `write version ${version} of ${secret.name}` }, (signal) =>
+      backend.write(
+        this.locatorOf(secret),
+        { version, value, expectedCurrentRef: this.refOf(secret, secret.currentVersion), idempotencyKey: idempotencyKeyOf(secret.id, version) },
+        signal,
+      ),
+    );
     const action = type === SecretEvents.rotated ? 'rotated' : 'rolledBack';
     await this.store.append([
       {
@@ -213,6 +265,7 @@ export class SecretsService {
         payload: {
           secretId: secret.id,
           version,
+          ...(backend.name !== 'local' ? { ref: written.ref } : {}),
           ...(fromVersion !== undefined ? { fromVersion } : {}),
           audit: this.link(actor, action, secret, version),
         },
@@ -240,22 +293,24 @@ export class SecretsService {
     return value;
   }
 
-  private readValue(secret: SecretMetadata, version: number): string {
-    if (!this.vault.has(secret.id, version)) {
-      throw new RpcError(ErrorCode.FailedPrecondition, `the vault file has no entry for ${secret.name} version ${version}`, { id: secret.id, version });
-    }
-    try {
-      return this.vault.read(secret.id, version);
-    } catch (e) {
-      if (e instanceof FernetError) {
-        throw new RpcError(ErrorCode.FailedPrecondition, `vault entry for ${secret.name} version ${version}: ${e.message}`, {
-          id: secret.id,
-          version,
-          reason: e.reason,
-        });
-      }
-      throw e;
-    }
+  private readValue(secret: SecretMetadata, version: number): Promise<string> {
+    const backend = this.backendOf(secret);
+    return this.backends.call(backend, { idempotent: true, what: `read version ${version} of ${secret.name}` }, (signal) =>
+      backend.read(this.locatorOf(secret), this.refOf(secret, version), signal),
+    );
+  }
+
+  private backendOf(secret: SecretMetadata): Backend {
+    return this.backends.get(secret.backend);
+  }
+
+  private locatorOf(secret: SecretMetadata): SecretLocator {
+    return { secretId: secret.id, name: secret.name, environment: secret.environment, ...(secret.location ? { location: secret.location } : {}) };
+  }
+
+  /** The backend's reference of one of our versions (for local, the number itself). */
+  private refOf(secret: SecretMetadata, version: number): string {
+    return secret.versions.find((v) => v.version === version)?.backendRef ?? String(version);
   }
 
   private mustGet(id: string): SecretMetadata {
