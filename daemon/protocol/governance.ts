@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTime, Ok } from './common';
 import { defineRequest } from './define';
 
@@ -270,6 +270,177 @@ export const HeadersFor = defineRequest('governance/headersFor', z.object({ vers
 });
 
 // ---------------------------------------------------------------------------------------------
+// OWASP API Security Top 10 (2023) contract audit
+
+/** The ten OWASP API Security Top 10 (2023) categories. */
+export const OwaspCategory = z.enum(['API1', 'API2', 'API3', 'API4', 'API5', 'API6', 'API7', 'API8', 'API9', 'API10']);
+export type OwaspCategory = z.infer<typeof OwaspCategory>;
+
+/** An OWASP category, or `structure`: the document is not valid OpenAPI (parse errors, schema violations, bad `$ref`s). */
+export const FindingCategory = z.enum([...OwaspCategory.options, 'structure']);
+export type FindingCategory = z.infer<typeof FindingCategory>;
+
+export const FindingSeverity = z.enum(['error', 'warn', 'info', 'hint']);
+export type FindingSeverity = z.infer<typeof FindingSeverity>;
+
+/** A position in a file, 0-based line and 0-based character (UTF-16 code unit), as LSP and VS Code count. */
+export const SourcePosition = z.object({ line: z.number().int().min(0), character: z.number().int().min(0) });
+
+export const SourceRange = z.object({ start: SourcePosition, end: SourcePosition });
+export type SourceRange = z.infer<typeof SourceRange>;
+
+/** RFC 6901 JSON pointer inside the finding's file (`""` is the whole document). */
+export const JsonPointer = z.string().max(4096);
+
+/**
+ * A mechanical fix an editor can apply as a quick fix. `pointer` is inside the finding's `file`.
+ * `setProperty`: add `key` with `value` to the object at `pointer` (only when the key is absent) ·
+ * `replaceValue`: replace the value at `pointer` with `value`.
+ */
+export const FixDescriptor = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('setProperty'), title: z.string(), pointer: JsonPointer, key: z.string(), value: z.unknown() }),
+  z.object({ kind: z.literal('replaceValue'), title: z.string(), pointer: JsonPointer, value: z.unknown() }),
+]);
+export type FixDescriptor = z.infer<typeof FixDescriptor>;
+
+export const AuditFinding = z.object({
+  /** Spectral rule name, e.g. `owasp:api4:2023-array-limit` or `cogniforge:api6:2023-sensitive-flow-protection`. */
+  rule: z.string(),
+  category: FindingCategory,
+  severity: FindingSeverity,
+  message: z.string(),
+  /** Absolute path of the file the finding is in (a `$ref`'d file for findings inside it). */
+  file: z.string(),
+  range: SourceRange,
+  /** Where in `file` (RFC 6901). */
+  pointer: JsonPointer,
+  /** What to change, in words. */
+  suggestedFix: z.string(),
+  /** Present when the fix is mechanical. */
+  fix: FixDescriptor.optional(),
+});
+export type AuditFinding = z.infer<typeof AuditFinding>;
+
+export const SeverityCounts = z.object({
+  error: z.number().int().min(0),
+  warn: z.number().int().min(0),
+  info: z.number().int().min(0),
+  hint: z.number().int().min(0),
+});
+export type SeverityCounts = z.infer<typeof SeverityCounts>;
+
+export const CategoryResult = z.object({
+  category: OwaspCategory,
+  title: z.string(),
+  /** `fail` when the category has an error or warn finding; info and hint findings do not fail it. */
+  status: z.enum(['pass', 'fail']),
+  /** How much of the category a contract can show at all (README: OWASP coverage). */
+  coverage: z.enum(['partial', 'none']),
+  findings: SeverityCounts,
+});
+export type CategoryResult = z.infer<typeof CategoryResult>;
+
+export const SpecFormat = z.enum(['openapi-3.0', 'openapi-3.1', 'swagger-2.0', 'unknown']);
+export type SpecFormat = z.infer<typeof SpecFormat>;
+
+export const DocumentReport = z.object({
+  /** Absolute path of the root document audited. */
+  file: z.string(),
+  format: SpecFormat,
+  /** 0..100, see `scoreFormula`; 100 only when the document has no finding at all. */
+  score: z.number().min(0).max(100),
+  categories: z.array(CategoryResult),
+  bySeverity: SeverityCounts,
+  findingCount: z.number().int().min(0),
+  /** Findings of category `structure` (invalid YAML/JSON, not OpenAPI, bad `$ref`s). */
+  structureFindings: z.number().int().min(0),
+});
+export type DocumentReport = z.infer<typeof DocumentReport>;
+
+export const ComplianceReport = z.object({
+  auditId: z.string(),
+  /** ISO-8601. */
+  auditedAt: IsoTime,
+  /** Workspace folder searched, when the audit was asked for by `root`. */
+  root: z.string().optional(),
+  /** Mean of the document scores, 0..100; 100 only when no document has a finding. */
+  score: z.number().min(0).max(100),
+  scoreFormula: z.string(),
+  documents: z.array(DocumentReport),
+  /** Files under `root` that matched the glob but were not audited (too big, unreadable). */
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+  /** Per category over all documents: `fail` when any document fails it. */
+  categories: z.array(CategoryResult),
+  bySeverity: SeverityCounts,
+  findingCount: z.number().int().min(0),
+  /** The findings, most severe first, at most `findingsCap` of them. */
+  findings: z.array(AuditFinding),
+  findingsCap: z.number().int(),
+  /** True when `findingCount` exceeds `findingsCap` and the list was cut. */
+  findingsTruncated: z.boolean(),
+});
+export type ComplianceReport = z.infer<typeof ComplianceReport>;
+
+const AbsolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path');
+
+export const AuditParams = z
+  .object({
+    /** Spec files to audit (absolute paths, each a regular file of at most 5 MiB). */
+    paths: z.array(AbsolutePath).min(1).max(200).optional(),
+    /** A workspace folder to search for OpenAPI/Swagger documents (absolute). */
+    root: AbsolutePath.optional(),
+    /** With `root`: a glob relative to it (`**`, `*`, `?`, `{a,b}`); default `**\/*.{yaml,yml,json}`. node_modules, .git and dot folders are skipped. */
+    glob: z.string().min(1).max(512).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.paths === undefined) === (p.root === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['paths'], message: 'give either paths (files) or root (a folder), not both or neither' });
+    }
+    if (p.glob !== undefined && p.root === undefined) ctx.addIssue({ code: 'custom', path: ['glob'], message: 'glob needs root' });
+  });
+
+export const AuditContracts = defineRequest('governance/audit', AuditParams, ComplianceReport, {
+  kind: 'command',
+  doc: 'Audit OpenAPI 3.0/3.1 and Swagger 2.0 files (or every spec under a folder) against the OWASP API Security Top 10 (2023); records the summary as governance.auditCompleted.',
+});
+
+export const AuditHistoryEntry = z.object({
+  auditId: z.string(),
+  /** ISO-8601. */
+  auditedAt: IsoTime,
+  score: z.number(),
+  findingCount: z.number().int(),
+  bySeverity: SeverityCounts,
+  documents: z.array(z.object({ file: z.string(), score: z.number() })),
+});
+
+export const AuditHistory = defineRequest(
+  'governance/auditHistory',
+  z.object({
+    /** Only audits that included this file (absolute path). */
+    file: z.string().min(1).max(4096).optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+  }),
+  z.object({ entries: z.array(AuditHistoryEntry) }),
+  { kind: 'query', doc: 'Compliance scores of past audits, newest first, from the event log.' },
+);
+
+export const OwaspCompliance = z.object({
+  status: z.enum(['audited', 'notAudited']),
+  /** The latest audit (findings capped as stored in the event), null before the first audit. */
+  report: ComplianceReport.nullable(),
+});
+
+export const GetOwaspCompliance = defineRequest('governance/owaspCompliance', z.object({}), OwaspCompliance, {
+  kind: 'query',
+  doc: 'The latest OWASP API Top 10 compliance report (GET /api/governance/owasp-compliance).',
+});
+
+// ---------------------------------------------------------------------------------------------
 // Dashboard
 
 export const GovernanceDashboard = z.object({
@@ -283,15 +454,29 @@ export const GovernanceDashboard = z.object({
     rateLimitDenied: z.number().int(),
     rateLimitExceededSoft: z.number().int(),
   }),
-  owasp: z.object({
-    /** `notAudited` until the OWASP API Top 10 audit exists; no score is made up meanwhile. */
-    status: z.literal('notAudited'),
-    score: z.null(),
-    message: z.string(),
-  }),
+  owasp: z.discriminatedUnion('status', [
+    z.object({
+      /** No audit has run yet; no score is made up meanwhile. */
+      status: z.literal('notAudited'),
+      score: z.null(),
+      message: z.string(),
+    }),
+    z.object({
+      status: z.literal('audited'),
+      /** Score of the latest audit, 0..100. */
+      score: z.number(),
+      auditId: z.string(),
+      /** ISO-8601. */
+      auditedAt: IsoTime,
+      documents: z.number().int(),
+      findingCount: z.number().int(),
+      failingCategories: z.array(OwaspCategory),
+      message: z.string(),
+    }),
+  ]),
 });
 
 export const GetGovernanceDashboard = defineRequest('governance/dashboard', z.object({}), GovernanceDashboard, {
   kind: 'query',
-  doc: 'Versions, rate-limit policies and counts (the OWASP part stays empty until the audit runs).',
+  doc: 'Versions, rate-limit policies, counts and the latest OWASP audit score (`notAudited` before the first audit).',
 });

@@ -1,4 +1,6 @@
 import {
+  AuditContracts,
+  AuditHistory,
   CheckPassword,
   CheckRateLimit,
   CheckUrl,
@@ -6,6 +8,7 @@ import {
   CreateVersion,
   DeleteRateLimitPolicy,
   GetGovernanceDashboard,
+  GetOwaspCompliance,
   HeadersFor,
   ListRateLimitPolicies,
   ListVersions,
@@ -13,6 +16,9 @@ import {
   UpdateRateLimitPolicy,
 } from '../../protocol';
 import type { DaemonFeature } from '../../server/feature';
+import { AuditProjection } from './audit/auditProjection';
+import { AuditService } from './audit/auditService';
+import type { AuditEngine } from './audit/engine';
 import { GovernanceService } from './governanceService';
 import { checkPasswordStrength } from './password';
 import { GovernanceProjection } from './projection';
@@ -26,14 +32,18 @@ export interface GovernanceFeatureOptions {
 /** `governance/*`: SSRF and password checks, rate-limit policies and answers, API version lifecycle. */
 export function governanceFeature(options: GovernanceFeatureOptions = {}): DaemonFeature {
   const projection = new GovernanceProjection();
+  const auditProjection = new AuditProjection();
   let service: GovernanceService | undefined;
   return {
     name: 'governance',
-    projections: [projection],
+    projections: [projection, auditProjection],
     reservedEventTypes: ['governance.**'],
     register({ router, rest, store, clock }) {
       const governance = new GovernanceService(store, projection, clock);
       service = governance;
+      // Spectral and its rulesets are loaded on the first audit, not at daemon start (most daemons never audit).
+      let engine: Promise<AuditEngine> | undefined;
+      const audits = new AuditService(store, auditProjection, clock, () => (engine ??= import('./audit/engine').then((m) => new m.AuditEngine())));
       const urls = new UrlGuard({ clock, resolver: options.resolver });
       router
         .on(CheckUrl, ({ url }) => urls.check(url))
@@ -50,8 +60,15 @@ export function governanceFeature(options: GovernanceFeatureOptions = {}): Daemo
         .on(CreateVersion, (p, ctx) => governance.createVersion(p, ctx.actor))
         .on(TransitionVersion, (p, ctx) => governance.transitionVersion(p, ctx.actor))
         .on(HeadersFor, ({ version }) => governance.headersFor(version))
-        .on(GetGovernanceDashboard, () => governance.dashboard());
+        .on(GetGovernanceDashboard, () => governance.dashboard(audits.dashboardSummary()))
+        .on(AuditContracts, (p, ctx) => audits.audit(p, ctx.actor))
+        .on(AuditHistory, ({ file, limit }) => ({ entries: audits.history(file, limit) }))
+        .on(GetOwaspCompliance, () => {
+          const report = audits.latest();
+          return { status: report ? ('audited' as const) : ('notAudited' as const), report };
+        });
       rest.get('/api/governance/dashboard', GetGovernanceDashboard, () => ({}));
+      rest.get('/api/governance/owasp-compliance', GetOwaspCompliance, () => ({}));
     },
     async start() {
       await service?.seedDefaults();

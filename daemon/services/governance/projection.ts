@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiVersion, PolicyId, RateLimitPolicy, VersionName } from '../../protocol';
 import type { EventRecord, Projection } from '../../store/types';
 
