@@ -13,6 +13,7 @@ import {
   summarizeIssues,
   type AnyNotificationType,
   type AnyRequestType,
+  type DurableFilter,
   type EventEnvelope,
   type NotificationParamsOf,
   type ParamsOf,
@@ -24,6 +25,7 @@ import { defaultDataDir } from './paths';
 import { validateResult } from './resultValidation';
 import { isRetrySafe } from './retryRule';
 import { readRuntimeFile, isPidAlive, runtimeFilePath, runtimeUrl } from './runtimeFile';
+import { subscribeDurable, type DurableHandler, type DurableSubscribeOptions, type DurableSubscription } from './durableSubscription';
 import { ClientSubscription, type SubscribeFilter, type Subscription } from './subscription';
 
 /**
@@ -288,7 +290,25 @@ export class DaemonClient {
    * event once, in seq order, across reconnects (re-subscribed with `afterSeq` = the last delivered seq).
    * `onError` hears a re-subscription the daemon refused after a reconnect.
    */
-  async subscribe(
+  subscribe(filter: SubscribeFilter, onEvent: (event: EventEnvelope) => void, options?: { onError?: (error: Error) => void }): Promise<Subscription>;
+  /**
+   * A durable named subscription (`subscribeDurable`): created if absent, attached, `handler`'s
+   * success acks and its throw nacks; re-attached after a reconnect.
+   */
+  subscribe(name: string, filter: DurableFilter, handler: DurableHandler, options?: DurableSubscribeOptions): Promise<DurableSubscription>;
+  subscribe(
+    filterOrName: SubscribeFilter | string,
+    onEventOrFilter: ((event: EventEnvelope) => void) | DurableFilter,
+    optionsOrHandler?: { onError?: (error: Error) => void } | DurableHandler,
+    durableOptions?: DurableSubscribeOptions,
+  ): Promise<Subscription | DurableSubscription> {
+    if (typeof filterOrName === 'string') {
+      return subscribeDurable(this, filterOrName, onEventOrFilter as DurableFilter, optionsOrHandler as DurableHandler, durableOptions);
+    }
+    return this.subscribeEvents(filterOrName, onEventOrFilter as (event: EventEnvelope) => void, optionsOrHandler as { onError?: (error: Error) => void } | undefined);
+  }
+
+  private async subscribeEvents(
     filter: SubscribeFilter,
     onEvent: (event: EventEnvelope) => void,
     options?: { onError?: (error: Error) => void },

@@ -26,3 +26,26 @@ export { validateResult } from './resultValidation';
 export { isPidAlive, readRuntimeFile, runtimeFilePath, runtimeUrl } from './runtimeFile';
 export { defaultDataDir } from './paths';
 export type { SubscribeFilter, Subscription } from './subscription';
+export { subscribeDurable, type DeliveryInfo, type DurableHandler, type DurableSubscribeOptions, type DurableSubscription } from './durableSubscription';
+export { liveConfig, type LiveConfig, type LiveConfigChange, type LiveConfigOptions } from './liveConfig';
+export {
+  SloRecorder,
+  classifyFlushError,
+  createSloRecorder,
+  rejectedSampleIndexes,
+  type FlushFailure,
+  type SloRecorderOptions,
+  type SloRecorderStats,
+  type SloRequestSample,
+  type SloTransport,
+} from './sloRecorder';
+export {
+  ABANDONED_STATUS,
+  collapseIds,
+  routeTemplate,
+  sloMiddleware,
+  type RequestRecorder,
+  type RouteAwareRequest,
+  type SloMiddleware,
+  type SloMiddlewareOptions,
+} from './sloMiddleware';

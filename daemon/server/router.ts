@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   ErrorCode,
   RpcError,
@@ -32,6 +32,12 @@ export type Handler<T extends AnyRequestType> = (
 
 type AnyHandler = (params: unknown, ctx: CallContext) => unknown;
 
+/** How a command call ended, for `Router.observeCommands`. */
+export type CommandOutcome = { ok: true } | { ok: false; error: unknown };
+
+/** Called when a command starts; answers the callback for its outcome. */
+export type CommandObserver = (call: { method: string; actor: string; connectionId: string }) => (outcome: CommandOutcome) => void;
+
 const SCOPE_RANK: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
 
 /**
@@ -40,6 +46,7 @@ const SCOPE_RANK: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
  */
 export class Router {
   private readonly handlers = new Map<string, { type: AnyRequestType; handler: AnyHandler }>();
+  private readonly commandObservers = new Set<CommandObserver>();
 
   on<T extends AnyRequestType>(type: T, handler: Handler<T>): this {
     if (this.handlers.has(type.method)) throw new Error(`handler for ${type.method} registered twice`);
@@ -59,10 +66,49 @@ export class Router {
     return [...this.handlers.keys()].sort();
   }
 
+  /**
+   * Hear every call of a `command` method (the CQRS history): `observer` runs when the call starts
+   * and answers a callback for its outcome (after validation, scope check and handler). Returns an
+   * unregister function. Observers must not throw; if one does, the call is unaffected.
+   */
+  observeCommands(observer: CommandObserver): () => void {
+    this.commandObservers.add(observer);
+    return () => void this.commandObservers.delete(observer);
+  }
+
   /** Validate and run. Throws RpcError for every failure the caller should see. */
   async dispatch(method: string, rawParams: unknown, ctx: CallContext): Promise<unknown> {
     const entry = this.handlers.get(method);
     if (!entry) throw new RpcError(ErrorCode.MethodNotFound, `Method not found: ${method}`, { method });
+    if (entry.type.kind !== 'command' || this.commandObservers.size === 0) return this.run(entry, method, rawParams, ctx);
+    const done: ((outcome: CommandOutcome) => void)[] = [];
+    for (const observe of this.commandObservers) {
+      try {
+        done.push(observe({ method, actor: ctx.actor, connectionId: ctx.connectionId }));
+      } catch {
+        // An observer's failure must not change the call's outcome.
+      }
+    }
+    const finish = (outcome: CommandOutcome) => {
+      for (const fn of done) {
+        try {
+          fn(outcome);
+        } catch {
+          // As above.
+        }
+      }
+    };
+    try {
+      const result = await this.run(entry, method, rawParams, ctx);
+      finish({ ok: true });
+      return result;
+    } catch (e) {
+      finish({ ok: false, error: e });
+      throw e;
+    }
+  }
+
+  private async run(entry: { type: AnyRequestType; handler: AnyHandler }, method: string, rawParams: unknown, ctx: CallContext): Promise<unknown> {
     if (SCOPE_RANK[ctx.scope] < SCOPE_RANK[entry.type.scope]) {
       throw new RpcError(
         ErrorCode.Forbidden,

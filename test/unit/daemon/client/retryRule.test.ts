@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRetrySafe } from '../../../../daemon/client';
 import { GetStatus, PublishEvent, QueryEvents, Shutdown, Subscribe, defineRequest } from '../../../../daemon/protocol';
 
