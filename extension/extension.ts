@@ -1,8 +1,12 @@
 import * as vscode from 'vscode';
 import { registerDaemon } from './daemon/registerDaemon';
+import { registerDr } from './features/dr/registerDr';
 import { registerEvents } from './features/events/registerEvents';
+import { registerGovernance } from './features/governance/registerGovernance';
+import { registerIncidents } from './features/incidents/registerIncidents';
 import { registerOverview } from './features/overview/registerOverview';
-import { registerViews } from './features/views';
+import { registerSecrets } from './features/secrets/registerSecrets';
+import { registerSlo } from './features/slo/registerSlo';
 import { LOG_CHANNEL_NAME } from './ids';
 
 /**
@@ -18,7 +22,11 @@ export function activate(ctx: vscode.ExtensionContext): void {
   const daemon = registerDaemon(ctx, log);
   registerOverview(ctx, daemon, log);
   registerEvents(ctx, daemon, log);
-  registerViews(ctx);
+  registerSlo(ctx, daemon, log);
+  registerIncidents(ctx, daemon, log);
+  registerDr(ctx, daemon, log);
+  registerSecrets(ctx, daemon, log);
+  registerGovernance(ctx, daemon, log);
 
   log.info(`CogniForge ${String((ctx.extension.packageJSON as { version?: unknown }).version)} activated in ${Date.now() - started} ms`);
   const kickoff = setTimeout(() => void daemon.start(), 0);

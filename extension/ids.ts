@@ -16,6 +16,34 @@ export const Commands = {
   openOverview: 'cogniforge.openOverview',
   showDaemonActions: 'cogniforge.showDaemonActions',
   refreshEvents: 'cogniforge.refreshEvents',
+  refreshSlos: 'cogniforge.refreshSlos',
+  createSlo: 'cogniforge.createSlo',
+  importSlo: 'cogniforge.importSlo',
+  openSloDashboard: 'cogniforge.openSloDashboard',
+  editSlo: 'cogniforge.editSlo',
+  deleteSlo: 'cogniforge.deleteSlo',
+  exportSlo: 'cogniforge.exportSlo',
+  refreshIncidents: 'cogniforge.refreshIncidents',
+  createIncident: 'cogniforge.createIncident',
+  acknowledgeIncident: 'cogniforge.acknowledgeIncident',
+  changeIncidentStatus: 'cogniforge.changeIncidentStatus',
+  resolveIncident: 'cogniforge.resolveIncident',
+  addIncidentNote: 'cogniforge.addIncidentNote',
+  changeIncidentSeverity: 'cogniforge.changeIncidentSeverity',
+  assignIncident: 'cogniforge.assignIncident',
+  openIncident: 'cogniforge.openIncident',
+  writeIncidentReview: 'cogniforge.writeIncidentReview',
+  refreshDr: 'cogniforge.refreshDr',
+  startDrDrill: 'cogniforge.startDrDrill',
+  startDrFailover: 'cogniforge.startDrFailover',
+  verifyBackups: 'cogniforge.verifyBackups',
+  refreshSecrets: 'cogniforge.refreshSecrets',
+  rotateSecret: 'cogniforge.rotateSecret',
+  revealSecret: 'cogniforge.revealSecret',
+  rollbackSecret: 'cogniforge.rollbackSecret',
+  setConfigValue: 'cogniforge.setConfigValue',
+  showConfigHistory: 'cogniforge.showConfigHistory',
+  auditContracts: 'cogniforge.auditContracts',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -38,6 +66,8 @@ export const Settings = {
   dataDir: 'cogniforge.daemon.dataDir',
   autoStart: 'cogniforge.daemon.autoStart',
   nodePath: 'cogniforge.daemon.nodePath',
+  governanceSpecGlob: 'cogniforge.governance.specGlob',
+  governanceAuditOnSave: 'cogniforge.governance.auditOnSave',
 } as const;
 export type SettingId = (typeof Settings)[keyof typeof Settings];
 
@@ -55,6 +85,8 @@ export const ContextKeys = {
 /** Webview panel types; each has an `onWebviewPanel:<type>` activation event and a serializer. */
 export const WebviewPanels = {
   overview: 'cogniforge.overview',
+  sloDashboard: 'cogniforge.sloDashboard',
+  incident: 'cogniforge.incident',
 } as const;
 export type WebviewPanelType = (typeof WebviewPanels)[keyof typeof WebviewPanels];
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { parseMessage, READY } from '../../webview/protocol/messages';
 import type { WebviewPanelType } from '../ids';
 import { buildWebviewHtml, createNonce } from './html';

@@ -1,6 +1,7 @@
 import type { OverviewCommand } from '../protocol/overview';
 import type { OverviewView, StreamRow, Tone } from './overviewModel';
 import { StreamsChart } from './streamsChart';
+import { el, type Attrs } from '../shared/dom';
 
 export interface OverviewCallbacks {
   onCommand(command: OverviewCommand): void;
@@ -12,17 +13,6 @@ const ACTIONS: Record<OverviewCommand, { label: string; icon: string }> = {
   restartDaemon: { label: 'Restart Daemon', icon: 'debug-restart' },
   showLog: { label: 'Show Log', icon: 'output' },
 };
-
-type Attrs = Record<string, string>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
-function el(tag: string, attrs?: Attrs, ...children: (Node | string)[]): HTMLElement;
-function el(tag: string, attrs: Attrs = {}, ...children: (Node | string)[]): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 /**
  * The Overview's DOM: built once, then only text, attributes and the chart change, so focus and

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The daemon connection state in words, as the status bar, the views and the dashboards name it.

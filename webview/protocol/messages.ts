@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * Every dashboard's first message: the host posts nothing before it, because a webview that is still

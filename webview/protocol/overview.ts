@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DaemonStatus } from '../../daemon/protocol/daemon';
 import { ConnectionStateName } from './connection';
 

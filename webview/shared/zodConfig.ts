@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // zod builds fast object parsers with `new Function` unless told not to, and probes for it as soon
 // as the first object schema is constructed. The CSP forbids eval, and Chromium reports even a caught

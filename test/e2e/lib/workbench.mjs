@@ -68,7 +68,8 @@ export function workbenchHelpers(page) {
       await closeQuickInput();
       throw new Error(`${what} "${label}" is not in the quick pick (it offered: ${offered.slice(0, 8).join(' | ') || 'nothing'})`);
     }
-    const focusedLabel = page.locator(`${QUICK_INPUT_ROWS}.focused .label-name`);
+    // `.first()`: a row reused from a pick with `detail` keeps a hidden second `.label-name`.
+    const focusedLabel = page.locator(`${QUICK_INPUT_ROWS}.focused .label-name`).first();
     for (let step = 0; ; step++) {
       const text = (await focusedLabel.textContent({ timeout: 5_000 }).catch(() => null)) ?? '';
       if (wanted.test(text.trim())) break;
@@ -119,8 +120,9 @@ export function workbenchHelpers(page) {
    * @returns the side bar part showing it
    */
   async function openActivityContainer(title) {
-    // The label carries the keybinding when there is one: "Search (Ctrl+Shift+F)".
-    const label = `a.action-label[aria-label="${title}"], a.action-label[aria-label^="${title} ("]`;
+    // The label carries the keybinding when there is one ("Search (Ctrl+Shift+F)") and a view's
+    // badge when one is set ("CogniForge - 1 open SEV1/SEV2 incident").
+    const label = `a.action-label[aria-label="${title}"], a.action-label[aria-label^="${title} ("], a.action-label[aria-label^="${title} - "]`;
     const entry = page.locator('.part.activitybar .action-item[role="tab"]').filter({ has: page.locator(label) });
     await entry.waitFor({ state: 'visible' });
     if ((await entry.getAttribute('aria-selected')) !== 'true') await entry.click();
@@ -184,7 +186,25 @@ export function workbenchHelpers(page) {
     await runCommand('View: Close All Editors');
   }
 
-  return { openCommandPalette, runCommand, pickQuickInputItem, setTheme, openActivityContainer, statusBarItem, waitForStatusBar, webviewFrame, closeQuickInput, closeAllEditors };
+  /**
+   * Opens the CogniForge container, expands the view titled `title` and folds every other view, so
+   * the tree (which renders only the rows in view) has the whole side bar.
+   * @param {string} title
+   * @returns the view's pane
+   */
+  async function focusView(title) {
+    const sidebar = await openActivityContainer('CogniForge');
+    const pane = sidebar.locator('.pane').filter({ has: page.locator('.pane-header h3.title', { hasText: exactText(title) }) });
+    await pane.waitFor({ state: 'visible' });
+    const header = pane.locator('.pane-header');
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    // One at a time: folding a view changes which headers match, so a list taken up front goes stale.
+    const others = sidebar.locator('.pane-header[aria-expanded="true"]').filter({ hasNot: page.locator('h3.title', { hasText: exactText(title) }) });
+    for (let i = 0; i < 10 && (await others.count()) > 0; i++) await others.first().click();
+    return pane;
+  }
+
+  return { openCommandPalette, runCommand, pickQuickInputItem, setTheme, openActivityContainer, focusView, statusBarItem, waitForStatusBar, webviewFrame, closeQuickInput, closeAllEditors };
 }
 
 function exactText(text) {

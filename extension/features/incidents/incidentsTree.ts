@@ -1,0 +1,109 @@
+import * as vscode from 'vscode';
+import { GetIncident, type IncidentSummary } from '../../../daemon/protocol';
+import type { DaemonSession } from '../../daemon/connection';
+import { errorText } from './incidentActions';
+import { buildIncidentDetails, buildIncidentTree, type IncidentGroupNode, type IncidentsNode, type NodeIcon } from './incidentsTreeModel';
+
+const themeIcon = (icon: NodeIcon): vscode.ThemeIcon =>
+  new vscode.ThemeIcon(icon.id, icon.color !== undefined ? new vscode.ThemeColor(icon.color) : undefined);
+
+/**
+ * Builds TreeItems from the model's nodes; all the deciding happens in incidentsTreeModel.ts. An
+ * incident's children (people, services, timeline) are fetched with `incidents/get` when expanded.
+ */
+export class IncidentsTreeProvider implements vscode.TreeDataProvider<IncidentsNode> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private incidents: readonly IncidentSummary[] = [];
+  private groups: IncidentGroupNode[] = [];
+  private key = '';
+
+  constructor(
+    private readonly session: DaemonSession,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /**
+   * Replace the rows. Unchanged data does not re-render: a refresh swaps the row objects, and a
+   * context-menu command picked during the swap would get no row.
+   */
+  setIncidents(incidents: readonly IncidentSummary[], { force = false }: { force?: boolean } = {}): void {
+    const key = JSON.stringify(incidents);
+    if (!force && key === this.key) return;
+    this.key = key;
+    this.incidents = incidents;
+    this.groups = buildIncidentTree(incidents, Date.now());
+    this.changed.fire();
+  }
+
+  get current(): readonly IncidentSummary[] {
+    return this.incidents;
+  }
+
+  get tree(): readonly IncidentGroupNode[] {
+    return this.groups;
+  }
+
+  getTreeItem(node: IncidentsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'group': {
+        const item = new vscode.TreeItem(node.label, node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = node.id;
+        item.description = node.description;
+        item.tooltip = node.tooltip;
+        item.iconPath = themeIcon(node.icon);
+        item.contextValue = 'incidentGroup';
+        return item;
+      }
+      case 'incident': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = node.id;
+        item.description = node.description;
+        item.tooltip = node.tooltip;
+        item.iconPath = themeIcon(node.icon);
+        item.contextValue = node.contextValue;
+        item.accessibilityInformation = { label: `${node.label}, ${node.severity}, ${node.description}` };
+        return item;
+      }
+      case 'detail': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = node.description;
+        item.tooltip = node.tooltip;
+        item.iconPath = themeIcon(node.icon);
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: IncidentsNode): Promise<IncidentsNode[]> {
+    if (!node) return this.groups;
+    if (node.kind === 'group') return [...node.children];
+    if (node.kind === 'detail') return [];
+    try {
+      const incident = await this.session.request(GetIncident, { id: node.incidentId });
+      return buildIncidentDetails(incident, Date.now());
+    } catch (e) {
+      this.log.warn(`Incidents view: incidents/get ${node.number} failed: ${errorText(e)}`);
+      return [
+        {
+          kind: 'detail',
+          id: `${node.id}:error`,
+          label: `Could not load the timeline: ${errorText(e)}`,
+          description: '',
+          tooltip: errorText(e),
+          icon: { id: 'error', color: 'errorForeground' },
+        },
+      ];
+    }
+  }
+
+  getParent(node: IncidentsNode): IncidentsNode | undefined {
+    if (node.kind !== 'incident') return undefined;
+    return this.groups.find((g) => g.children.some((c) => c.id === node.id));
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+// Issue 6's real-editor checks: a secret and a config value created through the daemon show in the
+// Secrets & Config view (the value masked or shown, never the secret's), rotating the secret from its
+// context menu makes a new version in the daemon, and the view reads well in a light and a dark theme.
+import assert from 'node:assert/strict';
+
+export const name = 'secrets: config entry and secret in the view, rotate from the context menu, light and dark';
+
+const SECRET = { name: 'e2e_payment_api_key', type: 'api_key', environment: 'staging' };
+const CONFIG = { environment: 'staging', key: 'E2E_CHECKOUT_TIMEOUT_MS', value: 2500 };
+
+/** @param {any} ctx see test/e2e/run.mjs */
+export async function run(ctx) {
+  const { page } = ctx;
+
+  // A fresh secret (an earlier run's one goes first) and a config value, as a script would set them.
+  const { secrets: before } = await ctx.rpc('secrets/list', { environment: SECRET.environment });
+  for (const old of before.filter((s) => s.name === SECRET.name)) await ctx.rpc('secrets/delete', { id: old.id });
+  const created = await ctx.rpc('secrets/create', { ...SECRET, rotation: { policy: 'monthly' } });
+  assert.equal(created.currentVersion, 1);
+  await ctx.rpc('config/set', { ...CONFIG });
+
+  // Room for the rows: every other view folds.
+  const pane = await ctx.focusView('Secrets & Config');
+  const row = (label) => pane.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
+
+  // Configuration → staging → the entry, its JSON value shown.
+  const staging = row('staging');
+  await staging.waitFor({ state: 'visible', timeout: 15_000 });
+  if ((await staging.getAttribute('aria-expanded')) === 'false') await staging.locator('.monaco-tl-twistie').click();
+  const entry = row(CONFIG.key);
+  await entry.locator('.label-description').filter({ hasText: `= ${CONFIG.value}` }).waitFor({ state: 'visible', timeout: 15_000 });
+
+  // The secret's row: environment, backend and version 1; never a value.
+  const secretRow = row(SECRET.name);
+  const description = secretRow.locator('.label-description');
+  await description.filter({ hasText: 'staging · local · v1 · rotates in' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await ctx.screenshot('secrets-view-created');
+
+  // Rotate from the row's context menu: a modal asks first, then the row moves to version 2.
+  await dismissToasts(page);
+  await secretRow.click({ button: 'right' });
+  await chooseMenuItem(page, 'Rotate Secret');
+  const dialog = page.locator('.monaco-dialog-box', { hasText: `Rotate secret "${SECRET.name}" (staging)?` });
+  await dialog.waitFor({ state: 'visible' });
+  await ctx.screenshot('secrets-rotate-confirm');
+  await dialog.locator('.monaco-button', { hasText: /^Rotate$/ }).click();
+  await page.locator('.notification-toast', { hasText: `Secret "${SECRET.name}" rotated: now version 2.` }).waitFor({ state: 'visible', timeout: 15_000 });
+  await description.filter({ hasText: '· v2 ·' }).waitFor({ state: 'visible', timeout: 15_000 });
+  const rotated = await ctx.rpc('secrets/get', { id: created.id });
+  assert.equal(rotated.currentVersion, 2, 'the daemon has the new version');
+  assert.deepEqual(
+    rotated.versions.map((v) => [v.version, v.state]),
+    [
+      [1, 'previous'],
+      [2, 'current'],
+    ],
+  );
+
+  // The versions under the row.
+  if ((await secretRow.getAttribute('aria-expanded')) === 'false') await secretRow.locator('.monaco-tl-twistie').click();
+  await row('v2').locator('.label-description').filter({ hasText: /^current$/ }).waitFor({ state: 'visible', timeout: 15_000 });
+  await row('v1').locator('.label-description').filter({ hasText: /^previous$/ }).waitFor({ state: 'visible' });
+
+  // A change made elsewhere shows up live (config/didChange).
+  await ctx.rpc('config/set', { ...CONFIG, value: 3000 });
+  await entry.locator('.label-description').filter({ hasText: '= 3000' }).waitFor({ state: 'visible', timeout: 15_000 });
+
+  // The entry's history: pick the first version, a diff editor compares it with the current one.
+  await dismissToasts(page);
+  await entry.click({ button: 'right' });
+  await chooseMenuItem(page, 'Show Config History');
+  await ctx.pickQuickInputItem('v1', 'version');
+  const diffTab = page.locator('.tabs-container .tab', { hasText: `${CONFIG.key}: v1 ↔ v2 (current)` });
+  await diffTab.waitFor({ state: 'visible', timeout: 15_000 });
+  const diff = page.locator('.monaco-diff-editor');
+  await diff.locator('.editor.original .view-lines', { hasText: '2500' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await diff.locator('.editor.modified .view-lines', { hasText: '3000' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await ctx.screenshot('secrets-config-history-diff');
+  await ctx.closeAllEditors();
+
+  await ctx.runCommand('Notifications: Clear All Notifications');
+  for (const [theme, shot, workbenchClass] of [
+    ['Default Light Modern', 'secrets-view-light', 'vs'],
+    ['Default Dark Modern', 'secrets-view-dark', 'vs-dark'],
+  ]) {
+    await ctx.setTheme(theme);
+    await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor({ state: 'attached' });
+    await secretRow.waitFor({ state: 'visible' });
+    await ctx.screenshot(shot);
+  }
+
+  await ctx.rpc('secrets/delete', { id: created.id });
+  await secretRow.waitFor({ state: 'detached', timeout: 15_000 });
+}
+
+/** Chooses an entry of the open context menu; a click while the menu still animates in can be lost, so hover and Enter. */
+async function chooseMenuItem(page, label) {
+  const item = page.locator('.context-view .monaco-menu .action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${label}$`) }) });
+  await item.waitFor({ state: 'visible' });
+  await item.hover();
+  await page.locator('.context-view .monaco-menu .action-item.focused', { hasText: label }).waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
+}
+
+/** An open toast keeps a list focus that stops menus and pickers from taking the keyboard. */
+async function dismissToasts(page) {
+  for (const close of await page.locator('.notification-toast .codicon-notifications-clear').all()) {
+    await close.click({ force: true }).catch(() => undefined);
+  }
+  await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+}
