@@ -20,6 +20,19 @@ const zodEnglishOnly = {
   },
 };
 
+// Spectral's @stoplight/json requires jsonc-parser, whose "main" is a UMD build with a dynamic require()
+// esbuild cannot follow (the bundle then fails at run time: "Cannot find module './impl/format'"). Its ESM
+// build bundles cleanly, so the daemon takes that one.
+const jsoncParserEsm = {
+  name: 'jsonc-parser-esm',
+  setup(build) {
+    build.onResolve({ filter: /^jsonc-parser$/ }, async (args) => {
+      const resolved = await build.resolve('jsonc-parser/lib/esm/main.js', { resolveDir: args.resolveDir, kind: args.kind });
+      return resolved.errors.length > 0 ? undefined : { path: resolved.path };
+    });
+  },
+};
+
 /** @type {esbuild.BuildOptions} */
 const common = {
   bundle: true,
@@ -53,6 +66,7 @@ const nodeTargets = [
     banner: { js: '#!/usr/bin/env node' },
     // Optional native helpers of ws; the pure-JS fallbacks are used when absent.
     external: ['bufferutil', 'utf-8-validate'],
+    plugins: [jsoncParserEsm],
   },
   {
     // The client library for users' services and scripts: `require('cogniforge/dist/client.js')`.

@@ -8,12 +8,14 @@ import { Router } from './server/router';
 import { DaemonServer } from './server/server';
 import { authFeature } from './services/auth/authFeature';
 import { newToken } from './services/auth/authService';
+import { configFeature } from './services/config/configFeature';
 import { daemonInfoFeature } from './services/daemonInfo/daemonInfoFeature';
 import { eventsFeature } from './services/events/eventsFeature';
 import { governanceFeature } from './services/governance/governanceFeature';
 import { secretsFeature } from './services/secrets/secretsFeature';
 import { sloFeature } from './services/slo/sloFeature';
 import { incidentsFeature } from './services/incidents/incidentsFeature';
+import { drFeature } from './services/dr/drFeature';
 import { DependencyPolicies } from './services/resilience/policies';
 import { registerResilience } from './services/resilience/register';
 import { SchedulerProjection } from './services/scheduler/projection';
@@ -78,14 +80,17 @@ function coreFeatures(
   env: Readonly<Record<string, string | undefined>>,
 ) {
   const auth = authFeature(ownerToken);
+  const slo = sloFeature();
   const features: DaemonFeature[] = [
     auth,
     daemonInfoFeature({ daemonVersion: DAEMON_VERSION, startedAt, problems }),
-    eventsFeature(reserved),
+    eventsFeature(reserved, () => features),
     governanceFeature(),
     secretsFeature({ env }),
-    incidentsFeature(),
-    sloFeature(),
+    configFeature(),
+    incidentsFeature({ env, sloBudget: (p) => slo.budgetConsumed(p) }),
+    drFeature({ env }),
+    slo,
   ];
   return { auth, features };
 }

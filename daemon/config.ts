@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parse as parseDotEnv } from 'dotenv';
-import { z } from 'zod';
+import * as z from 'zod';
 import { version as packageVersion } from '../package.json';
 import { defaultDataDir } from './client/paths';
 import { DEFAULT_PORT, MAX_BATCH, PROTOCOL_VERSION } from './protocol';

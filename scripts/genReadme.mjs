@@ -1,8 +1,8 @@
 // Generates the README's method reference, notification list and error-code table from the
-// declarations in daemon/protocol. `--check` fails when the README is stale (npm run check and a
+// declarations in daemon/protocol, and the extension's command list from package.json. `--check` fails when the README is stale (npm run check and a
 // unit test run it); without it the README is rewritten in place.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadProtocol } from './loadProtocol.mjs';
 
 const README = 'README.md';
@@ -69,7 +69,10 @@ export async function render() {
   for (const n of protocol.notifications) notes += `| \`${n.method}\` | ${n.doc} | ${fields(n.params, 'output')} |\n`;
   let errors = '\n| code | name | meaning |\n|---|---|---|\n';
   for (const [name, code] of Object.entries(protocol.ErrorCode)) errors += `| ${code} | ${name} | ${protocol.ErrorCodeDoc[name]} |\n`;
-  return { methods, notifications: notes, errors };
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+  let commands = '\n| command | title |\n|---|---|\n';
+  for (const c of manifest.contributes.commands) commands += `| \`${c.command}\` | ${c.category ? `${c.category}: ` : ''}${c.title} |\n`;
+  return { methods, notifications: notes, errors, commands };
 }
 
 export function splice(readme, section, body) {

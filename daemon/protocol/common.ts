@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** ISO-8601 timestamp with offset, e.g. `2026-11-27T17:14:00.000Z`. */
 export const IsoTime = z.iso.datetime({ offset: true });

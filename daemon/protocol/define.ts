@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * Whether a method changes state (a command: it appends events) or only reads projections (a query).

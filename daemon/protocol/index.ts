@@ -4,23 +4,29 @@
  * generated from it, and the client takes its types from it.
  */
 import type { AnyNotificationType, AnyRequestType } from './define';
+import * as config from './config';
 import * as daemon from './daemon';
+import * as dr from './dr';
 import * as events from './events';
 import * as governance from './governance';
 import * as incidents from './incidents';
+import * as oncall from './oncall';
 import * as resilience from './resilience';
 import * as scheduler from './scheduler';
 import * as secrets from './secrets';
 import * as slo from './slo';
 
 export * from './common';
+export * from './config';
 export * from './define';
 export * from './errors';
 export * from './jsonrpc';
 export * from './daemon';
+export * from './dr';
 export * from './events';
 export * from './governance';
 export * from './incidents';
+export * from './oncall';
 export * from './runtime';
 export * from './resilience';
 export * from './scheduler';
@@ -40,8 +46,9 @@ export const requests: readonly AnyRequestType[] = [
   events.ListStreams,
   events.Subscribe,
   events.Unsubscribe,
+  events.CreateDurableSubscription, events.ListDurableSubscriptions, events.DeleteDurableSubscription, events.AttachSubscription, events.DetachSubscription, events.AckEvent, events.NackEvent, events.ListDlq, events.GetDlqEntry, events.RetryDlq, events.DiscardDlq, events.ReplayEvents, events.StateAt, events.ListCommands,
   scheduler.ListTimers,
-  slo.ListSlos, slo.GetSlo, slo.CreateSlo, slo.UpdateSlo, slo.DeleteSlo, slo.RecordSample, slo.RecordSampleBatch, slo.SloSeries, slo.ListSloAlerts,
+  slo.ListSlos, slo.GetSlo, slo.CreateSlo, slo.UpdateSlo, slo.DeleteSlo, slo.RecordSample, slo.RecordSampleBatch, slo.SloSeries, slo.ListSloAlerts, slo.BudgetConsumed, slo.Gate, slo.ImportSlos, slo.ExportSlos,
   resilience.ListPolicies,
   secrets.CreateSecret,
   secrets.ListSecrets,
@@ -53,6 +60,7 @@ export const requests: readonly AnyRequestType[] = [
   secrets.SecretsAuditRequest,
   secrets.VerifySecretsAudit,
   secrets.RotateMasterKey,
+  secrets.ListSecretsBackends,
   incidents.CreateIncident,
   incidents.TransitionIncident,
   incidents.AssignIncident,
@@ -63,6 +71,10 @@ export const requests: readonly AnyRequestType[] = [
   incidents.GetIncidentMetrics,
   incidents.SubmitReview,
   incidents.GetReview,
+  incidents.DraftReview,
+  incidents.GetIncidentSloImpact,
+  oncall.ListPeople, oncall.UpsertPerson, oncall.DeletePerson, oncall.ListSchedules, oncall.UpsertSchedule, oncall.DeleteSchedule, oncall.AddOverride, oncall.RemoveOverride, oncall.WhoIsOnCall, oncall.GetOncallSchedule, oncall.ListEscalationPolicies, oncall.UpsertEscalationPolicy,
+  dr.ListPlans, dr.GetPlan, dr.CreatePlan, dr.UpdatePlan, dr.DeletePlan, dr.StartRun, dr.CompleteManualStep, dr.AbortRun, dr.ListRuns, dr.GetRun, dr.GetDrStatus, dr.RegisterBackup, dr.VerifyBackup, dr.ListBackups, dr.DeleteBackup,
   governance.CheckUrl,
   governance.CheckPassword,
   governance.ListRateLimitPolicies,
@@ -75,8 +87,12 @@ export const requests: readonly AnyRequestType[] = [
   governance.TransitionVersion,
   governance.HeadersFor,
   governance.GetGovernanceDashboard,
+  governance.AuditContracts,
+  governance.AuditHistory,
+  governance.GetOwaspCompliance,
+  config.ListConfigEnvironments, config.CreateConfigEnvironment, config.SetConfig, config.DeleteConfig, config.GetConfig, config.ListConfig, config.ConfigHistory, config.DiffConfig, config.RollbackConfig, config.PromoteConfig, config.ImportDotenv, config.ExportDotenv,
 ];
 
-export const notifications: readonly AnyNotificationType[] = [events.DidAppend, daemon.DidShutdown, incidents.DidChangeIncident, slo.DidChangeSlo, slo.DidAlertSlo];
+export const notifications: readonly AnyNotificationType[] = [dr.DidProgressDr, dr.DidChangeDr, events.DidAppend, events.DidDeliver, daemon.DidShutdown, incidents.DidChangeIncident, oncall.DidChangeOncall, oncall.DidEscalateIncident, slo.DidChangeSlo, slo.DidAlertSlo, slo.DidNoticeSlo, config.DidChangeConfig];
 
 export const requestByMethod: ReadonlyMap<string, AnyRequestType> = new Map(requests.map((r) => [r.method, r]));

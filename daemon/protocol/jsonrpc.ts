@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** JSON-RPC 2.0 wire shapes. Validation of a frame happens in two steps: parse, then this schema. */
 export const JsonRpcId = z.union([z.string().max(256), z.number().int().finite()]);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The runtime file `<dataDir>/daemon.json`, mode 0600, written by a started daemon and removed on a

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TokenScope } from '../../protocol';
 import type { EventRecord, Projection } from '../../store/types';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorCode, Initialize, MAX_BATCH, RpcError, defineRequest } from '../../../../daemon/protocol';
 import { Dispatcher, type Session } from '../../../../daemon/server/dispatcher';
 import { silentLogger, type Logger } from '../../../../daemon/server/logger';
