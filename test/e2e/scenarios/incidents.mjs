@@ -171,6 +171,8 @@ export async function run(ctx) {
   await page.locator(`${QUICK_INPUT} .quick-input-message`, { hasText: 'is not a date' }).waitFor({ state: 'visible' });
   await input.fill('alice | 2026-12-01 | Add a canary for config changes');
   await acceptInput(ctx, 'alice | 2026-12-01 | Add a canary for config changes');
+  // The next prompt of the same step lists the item: only then is Enter on an empty line "finish".
+  await page.locator(`${QUICK_INPUT} .quick-input-message`, { hasText: '1 so far' }).waitFor({ state: 'visible' });
   await acceptInput(ctx, '');
 
   const closed = await ctx.waitFor(
