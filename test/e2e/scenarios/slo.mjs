@@ -172,9 +172,17 @@ async function createThroughWizard(ctx, pane) {
     // the middle of its own text. Wait for it, then replace it and check what will be submitted.
     await ctx.waitFor(async () => ((await input.inputValue()).length > 0 ? true : undefined), { what: 'the file dialog to show its start folder' });
     await input.fill(path);
-    await ctx.waitFor(async () => ((await input.inputValue()) === path ? true : undefined), { what: `the file dialog to hold ${path}` });
-    await input.press('Enter');
-    await input.waitFor({ state: 'hidden', timeout: 10_000 });
+    // (compared by its end: the dialog may show the folder in its own form, e.g. with a `~`)
+    const name = path.slice(path.lastIndexOf('/'));
+    await ctx.waitFor(async () => ((await input.inputValue()).endsWith(name) ? true : undefined), { what: `the file dialog to hold …${name}` });
+    // Enter may first complete the typed name against the folder listing (which fills in as you
+    // type); a second Enter then accepts it. Never more than three.
+    for (let attempt = 1; ; attempt++) {
+      await input.press('Enter');
+      const closed = await input.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
+      if (closed) return;
+      if (attempt === 3 || !(await input.inputValue()).endsWith(name)) throw new Error(`the file dialog did not accept ${path}: it holds "${await input.inputValue()}"`);
+    }
   };
   // From the row's context menu, as a user would.
   await dismissToasts(page);
