@@ -163,11 +163,13 @@ describe('durable subscriptions across a daemon crash', () => {
       for (let i = 0; i < 40; i++) published.push((await raw.request<{ seq: number }>('events/publish', { type: 'job.done', payload: { i } })).seq);
       await until(() => seen.length >= 10, 'some deliveries before the crash');
       await d.stop('SIGKILL');
+      // Counted before the new daemon starts: the client re-attaches on its own and may receive
+      // redeliveries before this test has asked for the checkpoint.
+      const seenBeforeRestart = seen.length;
       d = await spawnDaemon({ dataDir });
       raw = await d.connect();
       const { subscriptions } = await raw.request<{ subscriptions: DurableSubscriptionInfo[] }>('events/listSubscriptions', {});
       const checkpoint = subscriptions.find((s) => s.name === 'it-crash')!.checkpoint;
-      const seenBeforeRestart = seen.length;
       for (let i = 40; i < 60; i++) published.push((await raw.request<{ seq: number }>('events/publish', { type: 'job.done', payload: { i } })).seq);
       await until(() => published.every((s) => seen.includes(s)), 'every published event delivered');
       const resumed = seen.slice(seenBeforeRestart);
