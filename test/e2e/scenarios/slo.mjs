@@ -167,21 +167,28 @@ async function createThroughWizard(ctx, pane) {
   // Export it as OpenSLO, delete it, and import the file again: the row comes back.
   const file = join(ctx.workspaceDir, 'e2e_search_latency.openslo.yaml');
   const fileDialog = async (path) => {
-    await input.waitFor({ state: 'visible' });
+    // The visible box only: after other scenarios the workbench can hold a second, hidden quick
+    // input, and a locator matching both makes every read fail.
+    const box = page.locator('.quick-input-widget .quick-input-box input:visible').first();
+    await box.waitFor({ state: 'visible' });
     // The simple file dialog fills in its start folder asynchronously: typing before that lands in
     // the middle of its own text. Wait for it, then replace it and check what will be submitted.
-    await ctx.waitFor(async () => ((await input.inputValue()).length > 0 ? true : undefined), { what: 'the file dialog to show its start folder' });
-    await input.fill(path);
+    await ctx.waitFor(async () => ((await box.inputValue()).length > 0 ? true : undefined), { what: 'the file dialog to show its start folder' });
+    await box.fill(path);
     // (compared by its end: the dialog may show the folder in its own form, e.g. with a `~`)
     const name = path.slice(path.lastIndexOf('/'));
-    await ctx.waitFor(async () => ((await input.inputValue()).endsWith(name) ? true : undefined), { what: `the file dialog to hold …${name}` });
+    await ctx.waitFor(async () => ((await box.inputValue()).endsWith(name) ? true : undefined), { what: `the file dialog to hold …${name}` });
     // Enter may first complete the typed name against the folder listing (which fills in as you
     // type); a second Enter then accepts it. Never more than three.
+    const open = page.locator('.quick-input-widget .quick-input-box input:visible');
     for (let attempt = 1; ; attempt++) {
-      await input.press('Enter');
-      const closed = await input.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
+      await box.press('Enter');
+      const closed = await ctx.waitFor(async () => ((await open.count()) === 0 ? true : undefined), { timeoutMs: 5_000, what: 'the file dialog to close' }).then(
+        () => true,
+        () => false,
+      );
       if (closed) return;
-      if (attempt === 3 || !(await input.inputValue()).endsWith(name)) throw new Error(`the file dialog did not accept ${path}: it holds "${await input.inputValue()}"`);
+      if (attempt === 3) throw new Error(`the file dialog did not accept ${path}: it holds "${await box.inputValue()}"`);
     }
   };
   // From the row's context menu, as a user would.
