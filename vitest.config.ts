@@ -25,6 +25,19 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
         },
       },
+      {
+        // Real Kafka and RabbitMQ (`npm run test:backends` starts them and sets their addresses);
+        // each suite skips with one printed line when its address is not set.
+        test: {
+          name: 'backends',
+          include: ['test/backends/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
     ],
   },
 });
