@@ -49,3 +49,4 @@ export {
   type SloMiddleware,
   type SloMiddlewareOptions,
 } from './sloMiddleware';
+export { BULKHEAD_TEMPLATES, PolicyBuilder, policyBuilder, type CallResult, type PolicyBuilderOptions, type ServicePolicyOptions } from './policies';

@@ -65,7 +65,7 @@ export class CircuitBreaker {
   constructor(
     private readonly dependency: string,
     private readonly clock: Clock,
-    private readonly config: BreakerConfig,
+    private config: BreakerConfig,
     private readonly onTransition: (t: BreakerTransitionInfo) => void,
   ) {}
 
@@ -80,6 +80,11 @@ export class CircuitBreaker {
       halfOpenSuccesses: this.current === 'halfOpen' ? this.trialSuccesses : 0,
       ...(this.current === 'open' ? { retryAt: this.openedAt + this.config.halfOpenAfterMs } : {}),
     };
+  }
+
+  /** New thresholds from now on; the current state and counts stay (an open circuit keeps its opening time). */
+  setConfig(config: BreakerConfig): void {
+    this.config = { ...config };
   }
 
   /** Admit a call or throw CircuitOpenError. */

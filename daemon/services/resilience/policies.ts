@@ -1,14 +1,11 @@
 import {
   ExponentialBackoff,
-  TimeoutStrategy,
   bulkhead,
   handleWhen,
   isBulkheadRejectedError,
   retry,
-  timeout,
   type BulkheadPolicy,
   type RetryPolicy,
-  type TimeoutPolicy,
 } from 'cockatiel';
 import {
   DependencyName,
@@ -16,31 +13,30 @@ import {
   ErrorCode,
   ResilienceEventType,
   RpcError,
+  SEED_BREAKER,
+  SEED_BULKHEADS,
   type BreakerStateChangedPayload,
+  type BulkheadTemplateName,
   type BulkheadRejectedPayload,
   type DependencyStats,
 } from '../../protocol';
 import type { Clock, TimerHandle } from '../shared/clock';
 import type { EventStore, NewEvent, StoreOptions } from '../../store/types';
 import { CircuitBreaker, CircuitOpenError, type BreakerTransitionInfo } from './breaker';
+import { ReportedStats } from './reportedStats';
 
 export type LogFn = NonNullable<StoreOptions['log']>;
 
-/** The seed's bulkhead templates (max concurrent / max queue / timeout), kept as data for later use. */
-export const BULKHEAD_TEMPLATES = {
-  database: { maxConcurrent: 20, maxQueue: 50, timeoutMs: 30_000 },
-  llm: { maxConcurrent: 10, maxQueue: 100, timeoutMs: 60_000 },
-  external_api: { maxConcurrent: 15, maxQueue: 50, timeoutMs: 30_000 },
-  file_operations: { maxConcurrent: 5, maxQueue: 20, timeoutMs: 20_000 },
-} as const satisfies Record<string, Pick<DependencyPolicyConfig, 'maxConcurrent' | 'maxQueue' | 'timeoutMs'>>;
+/** The seed's bulkhead templates (max concurrent / max queue / timeout), shared with the client library. */
+export const BULKHEAD_TEMPLATES = SEED_BULKHEADS;
 
-export type BulkheadTemplateName = keyof typeof BULKHEAD_TEMPLATES;
+export type { BulkheadTemplateName };
 
 /** The seed's breaker: open after 5 consecutive failures, half-open after 60 s, close after 3 successes. */
 export const DEFAULT_POLICY_CONFIG: DependencyPolicyConfig = {
   ...BULKHEAD_TEMPLATES.external_api,
   retry: { maxRetries: 2, initialDelayMs: 200, maxDelayMs: 5_000 },
-  breaker: { failureThreshold: 5, halfOpenAfterMs: 60_000, successThreshold: 3 },
+  breaker: { ...SEED_BREAKER },
 };
 
 /** Overrides of a dependency's policy; anything left out comes from the defaults. */
@@ -55,9 +51,47 @@ export interface DependencyPolicyOverrides {
 /**
  * A chaos hook. It runs inside the policy, after the bulkhead, breaker and timeout admitted the
  * attempt and right before the real call: a thrown error is a failure the breaker counts and retries
- * may repeat; a delay runs against the timeout (honour `signal`, which aborts on timeout).
+ * may repeat; a delay runs against the timeout (honour `signal`, which aborts on timeout). It may
+ * answer a function that runs after the real call succeeded and may throw in its place (the call
+ * reached the dependency, the answer is lost).
  */
-export type FaultInjector = (context: FaultContext) => void | Promise<void>;
+export type FaultInjector = (context: FaultContext) => AfterCall | void | Promise<AfterCall | void>;
+
+/** Runs after a successful real call; throwing turns the success into a failure. */
+export type AfterCall = () => void;
+
+/**
+ * What happened to a call of a dependency, for observers (live stats, chaos results):
+ * `start` / `startQueued` (no free slot: it waits) when it enters the policy; one of the others when
+ * it ends for its caller; `changed` when the policy's state changed otherwise (breaker, configuration).
+ */
+export type PolicyCallEvent =
+  | 'start'
+  | 'startQueued'
+  | 'success'
+  | 'failure'
+  | 'timeout'
+  | 'rejected'
+  | 'shortCircuited'
+  | 'changed';
+
+export type PolicyObserver = (dependency: string, event: PolicyCallEvent) => void;
+
+/**
+ * The daemon's own outbound dependencies (and prefixes of the per-target ones). Chaos experiments and
+ * configuration accept these and any dependency already used or configured, so a typo is refused.
+ */
+export const KNOWN_DEPENDENCIES: readonly string[] = [
+  'vault',
+  'aws-secrets',
+  'kafka',
+  'rabbitmq',
+  'runbook',
+  'notify:webhook',
+  'notify:slack',
+  'notify:pagerduty',
+];
+export const KNOWN_DEPENDENCY_PREFIXES: readonly string[] = ['dr-check:', 'webhook:'];
 
 export interface FaultContext {
   dependency: string;
@@ -113,12 +147,19 @@ export interface DependencyPoliciesOptions {
   rejectionEventIntervalMs?: number;
 }
 
+interface RetiredBulkhead {
+  bulkhead: BulkheadPolicy;
+  maxConcurrent: number;
+  maxQueue: number;
+}
+
 interface Dependency {
   name: string;
   config: DependencyPolicyConfig;
   bulkhead: BulkheadPolicy;
+  /** Bulkheads replaced by a reconfiguration whose calls have not all finished (counted in stats). */
+  retiredBulkheads: RetiredBulkhead[];
   retry: RetryPolicy;
-  timeout: TimeoutPolicy;
   breaker: CircuitBreaker;
   injector: FaultInjector | undefined;
   counters: {
@@ -130,6 +171,7 @@ interface Dependency {
     retries: number;
   };
   lastTransition: BreakerTransitionInfo | undefined;
+  transitions: number;
   /** Open rejection window: rejections counted since its event, and the timer that closes it. */
   rejectionWindow: { count: number; timer: TimerHandle } | undefined;
 }
@@ -160,6 +202,9 @@ export class DependencyPolicies {
   private readonly overrides: Record<string, DependencyPolicyOverrides>;
   private readonly rejectionEventIntervalMs: number;
   private readonly deps = new Map<string, Dependency>();
+  /** Stats of client processes' own policies (`resilience/reportStats`), listed beside the daemon's. */
+  readonly reported: ReportedStats;
+  private observer: PolicyObserver | undefined;
   private readonly outbox: NewEvent[] = [];
   private draining: Promise<void> | undefined;
 
@@ -170,6 +215,7 @@ export class DependencyPolicies {
     this.defaults = mergeConfig(DEFAULT_POLICY_CONFIG, options.defaults ?? {});
     this.overrides = { ...options.dependencies };
     this.rejectionEventIntervalMs = options.rejectionEventIntervalMs ?? 10_000;
+    this.reported = new ReportedStats(options.clock);
     for (const name of Object.keys(this.overrides)) this.dependency(name);
   }
 
@@ -180,18 +226,87 @@ export class DependencyPolicies {
   async execute<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, options: ExecuteOptions = {}): Promise<T> {
     const dep = this.dependency(name);
     const timeoutMs = Math.min(options.timeoutMs ?? dep.config.timeoutMs, dep.config.timeoutMs);
-    const timeoutPolicy =
-      timeoutMs === dep.config.timeoutMs ? dep.timeout : timeout(timeoutMs, TimeoutStrategy.Cooperative);
+    const callerSignal = options.signal;
+    const observer = this.observer;
+    if (observer) observer(name, dep.bulkhead.executionSlots === 0 ? 'startQueued' : 'start');
     try {
-      const result = await dep.bulkhead.execute(({ signal }) => {
-        const once = (attempt: number) => this.attempt(dep, fn, timeoutPolicy, timeoutMs, attempt, signal);
-        return options.idempotent ? dep.retry.execute(({ attempt }) => once(attempt), signal) : once(0);
-      }, options.signal);
+      const result = await dep.bulkhead.execute(() => {
+        const once = (attempt: number) => this.attempt(dep, fn, timeoutMs, attempt, callerSignal);
+        return options.idempotent ? dep.retry.execute(({ attempt }) => once(attempt), callerSignal) : once(0);
+      }, callerSignal);
       dep.counters.successes++;
+      if (observer) observer(name, 'success');
       return result;
     } catch (e) {
-      throw this.surface(dep, e);
+      const surfaced = this.surface(dep, e);
+      if (observer) observer(name, outcomeOf(surfaced));
+      throw surfaced;
     }
+  }
+
+  /** Hear every call's start and end and every other change (one observer: the resilience feature). */
+  setObserver(observer: PolicyObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  /** Whether `name` is a dependency of the daemon: used or configured already, or a known one. */
+  isKnown(name: string): boolean {
+    return (
+      this.deps.has(name) ||
+      KNOWN_DEPENDENCIES.includes(name) ||
+      KNOWN_DEPENDENCY_PREFIXES.some((p) => name.startsWith(p) && name.length > p.length)
+    );
+  }
+
+  /** Names of the dependencies used or configured so far. */
+  names(): string[] {
+    return [...this.deps.keys()].sort();
+  }
+
+  /** The configuration `overrides` would give (over the defaults); throws RpcError InvalidParams when invalid. */
+  validate(overrides: DependencyPolicyOverrides): DependencyPolicyConfig {
+    return mergeConfig(this.defaults, overrides);
+  }
+
+  /**
+   * Replace a dependency's overrides (over the defaults) and apply them now. Calls in flight finish
+   * under the old bulkhead (still counted in `active`); new calls get the new limits. The breaker
+   * keeps its state with the new thresholds. Throws RpcError InvalidParams (nothing changed) when
+   * the merged configuration is invalid.
+   */
+  configure(name: string, overrides: DependencyPolicyOverrides): DependencyPolicyConfig {
+    const dep = this.dependency(name);
+    const config = mergeConfig(this.defaults, overrides);
+    this.overrides[name] = structuredClone(overrides);
+    const limitsChanged = config.maxConcurrent !== dep.config.maxConcurrent || config.maxQueue !== dep.config.maxQueue;
+    if (limitsChanged) {
+      const old = { bulkhead: dep.bulkhead, maxConcurrent: dep.config.maxConcurrent, maxQueue: dep.config.maxQueue };
+      dep.retiredBulkheads = [...dep.retiredBulkheads, old].filter(
+        (r) => r.bulkhead.executionSlots < r.maxConcurrent || r.bulkhead.queueSlots < r.maxQueue,
+      );
+      dep.bulkhead = bulkhead(config.maxConcurrent, config.maxQueue);
+    }
+    dep.retry = buildRetry(config, dep);
+    dep.breaker.setConfig(config.breaker);
+    dep.config = config;
+    this.observer?.(name, 'changed');
+    return structuredClone(config);
+  }
+
+  /**
+   * Hold `count` bulkhead slots of a dependency until `release` resolves (chaos: resource
+   * exhaustion). Each holder queues like a call when no slot is free. Answers how many were placed.
+   */
+  holdSlots(name: string, count: number, release: Promise<void>): number {
+    const dep = this.dependency(name);
+    let placed = 0;
+    for (let i = 0; i < count; i++) {
+      if (dep.bulkhead.executionSlots === 0 && dep.bulkhead.queueSlots === 0) break;
+      dep.bulkhead.execute(() => release).catch(() => undefined);
+      placed++;
+    }
+    this.observer?.(name, 'changed');
+    return placed;
   }
 
   /** Live state of every dependency used or configured so far (or of one). */
@@ -205,9 +320,10 @@ export class DependencyPolicies {
         return {
           dependency: d.name,
           config: structuredClone(d.config),
-          active: d.config.maxConcurrent - d.bulkhead.executionSlots,
-          queued: d.config.maxQueue - d.bulkhead.queueSlots,
+          active: d.config.maxConcurrent - d.bulkhead.executionSlots + retired(d, (b, c) => c.maxConcurrent - b.executionSlots),
+          queued: d.config.maxQueue - d.bulkhead.queueSlots + retired(d, (b, c) => c.maxQueue - b.queueSlots),
           ...d.counters,
+          breakerTransitions: d.transitions,
           breaker: {
             state: breaker.state,
             consecutiveFailures: breaker.consecutiveFailures,
@@ -237,11 +353,17 @@ export class DependencyPolicies {
   /** Attach (or with undefined, remove) a chaos fault injector. */
   setFaultInjector(name: string, injector: FaultInjector | undefined): void {
     this.dependency(name).injector = injector;
+    this.observer?.(name, 'changed');
   }
 
-  /** Close a dependency's circuit now (the operator knows it is back). */
-  resetBreaker(name: string, reason: string): void {
-    this.dependency(name).breaker.reset(reason);
+  /** Close a dependency's circuit now (the operator knows it is back). Answers whether it was not closed. */
+  resetBreaker(name: string, reason: string): boolean {
+    const dep = this.dependency(name);
+    const wasOpen = dep.breaker.state !== 'closed';
+    const hadFailures = dep.breaker.snapshot().consecutiveFailures > 0;
+    dep.breaker.reset(reason);
+    if (wasOpen || hadFailures) this.observer?.(name, 'changed');
+    return wasOpen;
   }
 
   /** Resolves when every event produced so far is appended. */
@@ -271,28 +393,20 @@ export class DependencyPolicies {
       );
     }
     const config = mergeConfig(this.defaults, this.overrides[name] ?? {});
+    const counters = { successes: 0, failures: 0, rejected: 0, timedOut: 0, shortCircuited: 0, retries: 0 };
     const dep: Dependency = {
       name,
       config,
       bulkhead: bulkhead(config.maxConcurrent, config.maxQueue),
-      retry: retry(
-        handleWhen((e) => !(e instanceof NonTransientError) && !(e instanceof CircuitOpenError)),
-        {
-          maxAttempts: config.retry.maxRetries,
-          backoff: new ExponentialBackoff({
-            initialDelay: config.retry.initialDelayMs,
-            maxDelay: config.retry.maxDelayMs,
-          }),
-        },
-      ),
-      timeout: timeout(config.timeoutMs, TimeoutStrategy.Cooperative),
+      retiredBulkheads: [],
+      retry: buildRetry(config, { counters }),
       breaker: new CircuitBreaker(name, this.clock, config.breaker, (t) => this.onTransition(dep, t)),
       injector: undefined,
-      counters: { successes: 0, failures: 0, rejected: 0, timedOut: 0, shortCircuited: 0, retries: 0 },
+      counters,
       lastTransition: undefined,
+      transitions: 0,
       rejectionWindow: undefined,
     };
-    dep.retry.onRetry(() => dep.counters.retries++);
     this.deps.set(name, dep);
     return dep;
   }
@@ -300,10 +414,9 @@ export class DependencyPolicies {
   private async attempt<T>(
     dep: Dependency,
     fn: (signal: AbortSignal) => Promise<T>,
-    timeoutPolicy: TimeoutPolicy,
     timeoutMs: number,
     attempt: number,
-    callerSignal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
   ): Promise<T> {
     let permit;
     try {
@@ -312,23 +425,38 @@ export class DependencyPolicies {
       if (e instanceof CircuitOpenError) dep.counters.shortCircuited++;
       throw e;
     }
+    // A cooperative per-attempt timeout by hand rather than cockatiel's TimeoutPolicy: that one aborts
+    // its controller after every call (building an AbortError with a stack each time) and listens on
+    // signals through EventTarget, about 30 µs per call; this costs one controller and one timer.
+    const ctrl = new AbortController();
+    const signal = ctrl.signal;
+    const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+    let unlink: (() => void) | undefined;
+    if (callerSignal) {
+      if (callerSignal.aborted) ctrl.abort();
+      else {
+        const onAbort = () => ctrl.abort();
+        callerSignal.addEventListener('abort', onAbort, { once: true });
+        unlink = () => callerSignal.removeEventListener('abort', onAbort);
+      }
+    }
     try {
-      const value = await timeoutPolicy.execute(async ({ signal }) => {
-        try {
-          if (dep.injector) await dep.injector({ dependency: dep.name, attempt, signal });
-          return await fn(signal);
-        } catch (e) {
-          // The attempt's signal aborted and the caller did not: our timeout, whatever the call threw.
-          if (signal.aborted && !callerSignal.aborted && !(e instanceof NonTransientError)) {
-            throw new AttemptTimeoutError(dep.name, timeoutMs);
-          }
-          throw e;
+      let value: T;
+      try {
+        const after = dep.injector ? await dep.injector({ dependency: dep.name, attempt, signal }) : undefined;
+        value = await fn(signal);
+        if (after) after();
+      } catch (e) {
+        // The attempt's signal aborted and the caller did not: our timeout, whatever the call threw.
+        if (signal.aborted && !callerSignal?.aborted && !(e instanceof NonTransientError)) {
+          throw new AttemptTimeoutError(dep.name, timeoutMs);
         }
-      }, callerSignal);
+        throw e;
+      }
       dep.breaker.success(permit);
       return value;
     } catch (e) {
-      if (e instanceof NonTransientError || callerSignal.aborted) {
+      if (e instanceof NonTransientError || callerSignal?.aborted) {
         dep.breaker.release(permit);
       } else {
         dep.counters.failures++;
@@ -336,6 +464,9 @@ export class DependencyPolicies {
         dep.breaker.failure(permit, e instanceof Error ? e.message : String(e));
       }
       throw e;
+    } finally {
+      clearTimeout(timer);
+      unlink?.();
     }
   }
 
@@ -366,6 +497,8 @@ export class DependencyPolicies {
 
   private onTransition(dep: Dependency, t: BreakerTransitionInfo): void {
     dep.lastTransition = t;
+    dep.transitions++;
+    this.observer?.(dep.name, 'changed');
     this.log(t.to === 'open' ? 'warn' : 'info', `resilience: circuit of ${dep.name} ${t.from} → ${t.to}: ${t.reason}`);
     const payload: BreakerStateChangedPayload = { dependency: dep.name, from: t.from, to: t.to, reason: t.reason };
     this.enqueue({ type: ResilienceEventType.BreakerStateChanged, actor: SYSTEM_ACTOR, priority: 'high', payload });
@@ -424,6 +557,35 @@ export class DependencyPolicies {
       this.draining = undefined;
     })();
   }
+}
+
+function buildRetry(config: DependencyPolicyConfig, dep: Pick<Dependency, 'counters'>): RetryPolicy {
+  const policy = retry(
+    handleWhen((e) => !(e instanceof NonTransientError) && !(e instanceof CircuitOpenError)),
+    {
+      maxAttempts: config.retry.maxRetries,
+      backoff: new ExponentialBackoff({ initialDelay: config.retry.initialDelayMs, maxDelay: config.retry.maxDelayMs }),
+    },
+  );
+  policy.onRetry(() => dep.counters.retries++);
+  return policy;
+}
+
+/** Sum of `used` over the bulkheads a reconfiguration replaced (0 when there are none). */
+function retired(d: Dependency, used: (b: BulkheadPolicy, limits: RetiredBulkhead) => number): number {
+  let sum = 0;
+  for (const r of d.retiredBulkheads) sum += used(r.bulkhead, r);
+  return sum;
+}
+
+function outcomeOf(surfaced: unknown): PolicyCallEvent {
+  if (surfaced instanceof RpcError) {
+    const reason = (surfaced.data as { reason?: unknown } | undefined)?.reason;
+    if (reason === 'circuitOpen') return 'shortCircuited';
+    if (reason === 'saturated') return 'rejected';
+    if (surfaced.code === ErrorCode.Timeout) return 'timeout';
+  }
+  return 'failure';
 }
 
 function mergeConfig(base: DependencyPolicyConfig, o: DependencyPolicyOverrides): DependencyPolicyConfig {
