@@ -446,3 +446,34 @@ export const ListCommands = defineRequest(
   z.object({ commands: z.array(CommandRecord), nextCursor: z.string().optional() }),
   { kind: 'query', doc: 'Recent commands (newest first) with outcome and the events they appended; in memory since the daemon started.' },
 );
+
+// ---------------------------------------------------------------- stream activity (issue 8, editor)
+
+/** Minutes of per-minute counts the daemon keeps for `events/activity`. */
+export const ACTIVITY_WINDOW_MINUTES = 1440;
+
+export const ActivityBucket = z.object({
+  /** Bucket start (ISO-8601, a multiple of bucketMinutes since the epoch). */
+  start: IsoTime,
+  /** Events appended in the bucket per stream; streams without events are left out. */
+  counts: z.record(z.string(), z.number().int().positive()),
+});
+export type ActivityBucket = z.infer<typeof ActivityBucket>;
+
+export const StreamActivity = defineRequest(
+  'events/activity',
+  z.object({
+    /** How far back from now, minutes; at most what the daemon keeps (1440). */
+    minutes: z.number().int().min(1).max(ACTIVITY_WINDOW_MINUTES).default(60),
+    /** Bucket size, minutes. */
+    bucketMinutes: z.number().int().min(1).max(240).default(1),
+    /** Only these streams; default every stream. */
+    streams: z.array(StreamName).max(50).optional(),
+  }),
+  z.object({
+    bucketMinutes: z.number().int().positive(),
+    /** Oldest first, every bucket of the range (empty ones included); the last one holds now. */
+    buckets: z.array(ActivityBucket),
+  }),
+  { kind: 'query', doc: 'Events appended per stream per time bucket over the last day (from memory, by append time).' },
+);

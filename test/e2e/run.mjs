@@ -173,7 +173,9 @@ async function main() {
   log(`installed ${installed.id} (${installed.fileCount} entries from ${installed.source}) into ${relative(tempDir, installed.dir)}`);
   for (const warning of installed.warnings) log(`warning: ${warning}`);
 
-  const daemon = await startDaemon({ daemonJs: join(repoRoot, 'dist', 'daemon.js'), dataDir: dirs.daemonData, logPath: join(LOGS_DIR, 'daemon.log'), cwd: tempDir, env: hermeticEnv });
+  // A loopback port scenarios may run an HTTP receiver on (webhook pages, chaos): the only host the daemon may call.
+  const receiverPort = await freePort();
+  const daemon = await startDaemon({ daemonJs: join(repoRoot, 'dist', 'daemon.js'), dataDir: dirs.daemonData, logPath: join(LOGS_DIR, 'daemon.log'), cwd: tempDir, env: { ...hermeticEnv, COGNIFORGE_OUTBOUND_HOSTS: `127.0.0.1:${receiverPort}` } });
   started.daemon = daemon;
   const firstRuntime = daemon.runtime();
   log(`daemon pid ${firstRuntime.pid} on 127.0.0.1:${firstRuntime.port}, data dir ${dirs.daemonData}`);
@@ -330,6 +332,8 @@ async function main() {
       rpc: (method, params) => daemon.rpc(method, params),
       waitFor,
       workspaceDir: dirs.workspace,
+      /** Loopback port the daemon may send webhooks to (COGNIFORGE_OUTBOUND_HOSTS); free for a scenario's receiver. */
+      receiverPort,
       artifactsDir: ARTIFACTS_DIR,
       log: (line) => log(`    ${line}`),
       metrics,

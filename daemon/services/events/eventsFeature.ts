@@ -16,6 +16,7 @@ import {
   ReplayEvents,
   RetryDlq,
   StateAt,
+  StreamActivity,
   Subscribe,
   Unsubscribe,
   ErrorCode,
@@ -27,6 +28,7 @@ import { DurableSubscriptionsProjection } from './durableProjection';
 import { DurableSubscriptions } from './durableSubscriptions';
 import { EventsService } from './eventsService';
 import { stateAt, type ProjectionSource } from './stateAt';
+import { StreamActivityProjection } from './streamActivity';
 import { SubscriptionManager } from './subscriptions';
 
 function decodeCommandCursor(text: string): number {
@@ -50,9 +52,10 @@ export function eventsFeature(reservedTypes: () => readonly string[], projection
   let durable: DurableSubscriptions | undefined;
   const detach: (() => void)[] = [];
   const projection = new DurableSubscriptionsProjection();
+  const activity = new StreamActivityProjection();
   return {
     name: 'events',
-    projections: [projection],
+    projections: [projection, activity],
     reservedEventTypes: ['subscription.**'],
     register({ router, rest, store, server, log, clock }) {
       const events = new EventsService(store, reservedTypes);
@@ -67,6 +70,7 @@ export function eventsFeature(reservedTypes: () => readonly string[], projection
         .on(PublishEvent, (p, ctx) => events.publish(p, ctx.actor))
         .on(QueryEvents, (p) => events.query(p))
         .on(ListStreams, () => events.streams())
+        .on(StreamActivity, (p) => activity.query(p, clock.now(), store.streams()))
         .on(Subscribe, ({ afterSeq, ...filter }, ctx) => {
           const { subscriptionId, headSeq, start } = subs.subscribe(ctx.connectionId, filter, afterSeq);
           if (ctx.afterResponse) ctx.afterResponse(start);
