@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { IsoTime, Ok } from './common';
-import { defineRequest } from './define';
+import { defineNotification, defineRequest } from './define';
 
 /**
  * API governance, runtime half: the SSRF URL check, the password strength check, rate-limit policies
@@ -256,18 +256,34 @@ export const TransitionVersion = defineRequest(
 );
 
 export const HeadersForResult = z.object({
-  version: VersionName,
-  status: VersionStatus,
+  /** Present when asked for a version. */
+  version: VersionName.optional(),
+  status: VersionStatus.optional(),
   /** Header name → value: `Deprecation` (RFC 9745), `Sunset` (RFC 8594), `Link`. Empty for an active version. */
   headers: z.record(z.string(), z.string()),
   /** HTTP status a gateway should answer with instead of serving: 410 once retired. */
   recommendedStatus: z.number().int().optional(),
+  /** The deprecation policy that covers `path` (its headers are merged in: its dates win, links add up). */
+  policy: z.lazy(() => DeprecationPolicy).optional(),
 });
 
-export const HeadersFor = defineRequest('governance/headersFor', z.object({ version: VersionName }), HeadersForResult, {
-  kind: 'query',
-  doc: 'Response headers for a version in its lifecycle state (Deprecation, Sunset, Link), for a gateway to apply.',
-});
+export const HeadersFor = defineRequest(
+  'governance/headersFor',
+  z
+    .object({
+      version: VersionName.optional(),
+      /** A path template or request path, matched against the deprecation policies' patterns. */
+      path: z.string().min(1).max(2048).optional(),
+      /** With `path`: the request method (policies may cover only some). */
+      method: z.lazy(() => HttpMethodName).optional(),
+    })
+    .refine((p) => p.version !== undefined || p.path !== undefined, { message: 'give version, path or both', path: ['version'] }),
+  HeadersForResult,
+  {
+    kind: 'query',
+    doc: 'Response headers for a version in its lifecycle state and/or a path under a deprecation policy (Deprecation, Sunset, Link), for a gateway to apply.',
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // OWASP API Security Top 10 (2023) contract audit
@@ -378,6 +394,11 @@ export const ComplianceReport = z.object({
   findingsCap: z.number().int(),
   /** True when `findingCount` exceeds `findingsCap` and the list was cut. */
   findingsTruncated: z.boolean(),
+  /**
+   * What this run audited afresh: the documents that changed since the daemon last audited them, or
+   * that `$ref` (transitively) a file that changed. The other documents' findings were reused.
+   */
+  incremental: z.object({ audited: z.array(z.string()), reused: z.number().int().min(0) }).optional(),
 });
 export type ComplianceReport = z.infer<typeof ComplianceReport>;
 
@@ -479,4 +500,249 @@ export const GovernanceDashboard = z.object({
 export const GetGovernanceDashboard = defineRequest('governance/dashboard', z.object({}), GovernanceDashboard, {
   kind: 'query',
   doc: 'Versions, rate-limit policies, counts and the latest OWASP audit score (`notAudited` before the first audit).',
+});
+
+// ---------------------------------------------------------------------------------------------
+// Breaking-change comparison between two versions of a contract (compare/ in the governance service)
+
+/** `breaking`: existing clients fail · `warning`: they may · `info`: they will not. */
+export const ChangeSeverity = z.enum(['breaking', 'warning', 'info']);
+export type ChangeSeverity = z.infer<typeof ChangeSeverity>;
+
+export const ChangeLocation = z.object({
+  /** Absolute path (or display name of inline content, or `<rev>:<path>`) of the file the node is in. */
+  file: z.string(),
+  /** RFC 6901 pointer inside `file`. */
+  pointer: JsonPointer,
+  /** Where `pointer` is in `file` (0-based, like LSP). */
+  range: SourceRange.optional(),
+});
+export type ChangeLocation = z.infer<typeof ChangeLocation>;
+
+export const ClientUsage = z.object({
+  client: z.string(),
+  /** Requests of this client to the operation in the impact window. */
+  requests: z.number().int().min(0),
+  /** ISO-8601. */
+  lastSeen: IsoTime,
+});
+export type ClientUsage = z.infer<typeof ClientUsage>;
+
+export const ContractChange = z.object({
+  /** Rule id, e.g. `operation-removed` (README: breaking-change rules). */
+  rule: z.string(),
+  severity: ChangeSeverity,
+  message: z.string(),
+  /** The operation's path template, when the change is about an operation. */
+  path: z.string().optional(),
+  /** The operation's method, lower-case. */
+  method: z.string().optional(),
+  /** In the head (new) documents; for a removal, the closest node that still exists. */
+  location: ChangeLocation.optional(),
+  /** In the base (old) documents. */
+  baseLocation: ChangeLocation.optional(),
+  /** Why a removal is allowed (`deprecated-operation-removed`): `x-sunset`, `policy:<id>` or `version:<name>`. */
+  allowedBy: z.string().optional(),
+  /** Breaking changes only: callers of the operation in the impact window, most requests first. */
+  clients: z.array(ClientUsage).optional(),
+});
+export type ContractChange = z.infer<typeof ContractChange>;
+
+/** Git revision names as `git rev-parse` takes them; never starting with `-` (it would read as an option). */
+export const GitRevision = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^(?!-)[A-Za-z0-9._/@{}~^+-]+$/, 'a branch, tag or commit like "v1.2.0", "main" or "HEAD~1"');
+
+/** Largest inline document, characters (the file limit of the audit). */
+export const MAX_INLINE_SPEC_CHARS = 5 * 1024 * 1024;
+
+/**
+ * One side of a comparison: a file (`path`), a file at a git revision (`path` + `revision`; on `base`
+ * `revision` alone means head's path), or inline text (`content` with a display `name`).
+ */
+export const CompareDocument = z.object({
+  path: AbsolutePath.optional(),
+  revision: GitRevision.optional(),
+  content: z.string().max(MAX_INLINE_SPEC_CHARS).optional(),
+  /** Display name of inline content; its extension (.json/.yaml) picks the parser. */
+  name: z.string().min(1).max(512).optional(),
+});
+export type CompareDocument = z.infer<typeof CompareDocument>;
+
+export const CompareParams = z
+  .object({
+    /** The old contract. */
+    base: CompareDocument,
+    /** The new contract. */
+    head: CompareDocument,
+    /** Client impact looks at requests this many days back. */
+    impactDays: z.number().int().min(1).max(365).default(30),
+  })
+  .superRefine((p, ctx) => {
+    for (const side of ['base', 'head'] as const) {
+      const d = p[side];
+      const given = [d.path !== undefined, d.content !== undefined].filter(Boolean).length;
+      if (given > 1) ctx.addIssue({ code: 'custom', path: [side], message: 'give path or content, not both' });
+      if (d.content !== undefined && d.name === undefined) ctx.addIssue({ code: 'custom', path: [side, 'name'], message: 'inline content needs a display name' });
+      if (d.content !== undefined && d.revision !== undefined) ctx.addIssue({ code: 'custom', path: [side, 'revision'], message: 'a revision goes with a path, not inline content' });
+      if (given === 0 && !(side === 'base' && d.revision !== undefined && p.head.path !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: [side], message: side === 'base' ? 'give path, content, or revision (with a head path)' : 'give path or content' });
+      }
+    }
+  });
+
+export const CompareSide = z.object({
+  /** What the user sees: the file, `<rev>:<file>`, or the inline name. */
+  name: z.string(),
+  format: SpecFormat,
+  file: z.string().optional(),
+  revision: z.string().optional(),
+  /** The commit the revision resolved to. */
+  commit: z.string().optional(),
+});
+
+export const ChangeSummary = z.object({
+  breaking: z.number().int().min(0),
+  warning: z.number().int().min(0),
+  info: z.number().int().min(0),
+});
+
+export const ComparisonReport = z.object({
+  reportId: z.string(),
+  /** ISO-8601. */
+  comparedAt: IsoTime,
+  /** The key reports are kept under: head's file path, or its inline name. */
+  document: z.string(),
+  base: CompareSide,
+  head: CompareSide,
+  /** True when any change is breaking. */
+  breaking: z.boolean(),
+  summary: ChangeSummary,
+  /** Breaking first, then warnings, then info; at most `changesCap`. */
+  changes: z.array(ContractChange),
+  changeCount: z.number().int().min(0),
+  changesCap: z.number().int(),
+  changesTruncated: z.boolean(),
+  impact: z.object({
+    /** Days of requests looked at. */
+    sinceDays: z.number().int(),
+    /** Every client that called an operation a breaking change touches. */
+    clients: z.array(z.object({ client: z.string(), requests: z.number().int().min(0), operations: z.number().int().min(0) })),
+  }),
+});
+export type ComparisonReport = z.infer<typeof ComparisonReport>;
+
+export const CompareContracts = defineRequest('governance/compare', CompareParams, ComparisonReport, {
+  kind: 'command',
+  doc: 'Breaking-change detection between two versions of an OpenAPI/Swagger contract (files, inline content, or a file against a git revision); records governance.compareCompleted and, when breaking, notifies.',
+});
+
+export const CompareReports = defineRequest(
+  'governance/compareReports',
+  z.object({
+    /** Only the report of this document (head file path or inline name). */
+    document: z.string().min(1).max(4096).optional(),
+    limit: z.number().int().min(1).max(200).default(50),
+  }),
+  z.object({ reports: z.array(ComparisonReport) }),
+  { kind: 'query', doc: 'The latest comparison report per document, newest first.' },
+);
+
+export const DidDetectBreakingChange = defineNotification(
+  'governance/didDetectBreakingChange',
+  z.object({
+    reportId: z.string(),
+    document: z.string(),
+    base: z.string(),
+    head: z.string(),
+    breakingCount: z.number().int().min(1),
+    /** The breaking changes, at most 50. */
+    changes: z.array(ContractChange),
+    /** Clients that called affected operations in the impact window. */
+    affectedClients: z.array(z.string()),
+  }),
+  'A comparison found breaking changes (also logged as governance.breakingChangeDetected and sent to the configured channels).',
+);
+
+/** Where breaking-change notices go; hosts must be in COGNIFORGE_OUTBOUND_HOSTS. */
+export const BreakingChangeChannel = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('webhook'), url: HttpsOrHttpUrl }),
+  z.object({ kind: z.literal('slack'), webhookUrl: HttpsOrHttpUrl }),
+]);
+export type BreakingChangeChannel = z.infer<typeof BreakingChangeChannel>;
+
+export const NotificationChannelsResult = z.object({ channels: z.array(BreakingChangeChannel) });
+
+export const SetNotificationChannels = defineRequest(
+  'governance/setNotificationChannels',
+  z.object({ channels: z.array(BreakingChangeChannel).max(10) }),
+  NotificationChannelsResult,
+  { kind: 'command', doc: 'Replace the webhook/Slack channels breaking-change notices are sent to (an empty list stops sending).' },
+);
+
+export const GetNotificationChannels = defineRequest('governance/notificationChannels', z.object({}), NotificationChannelsResult, {
+  kind: 'query',
+  doc: 'The channels breaking-change notices are sent to.',
+});
+
+// ---------------------------------------------------------------------------------------------
+// Deprecation policies per endpoint pattern
+
+export const DeprecationPolicyId = PolicyId;
+
+export const HttpMethodName = z.enum(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+export const DeprecationPolicyFields = z.object({
+  /** Glob over path templates or request paths (`*` any run of characters), e.g. `/v1/orders*`. */
+  pattern: z.string().min(1).max(512).startsWith('/', 'patterns start with "/"'),
+  /** Methods it covers; all when absent. */
+  methods: z.array(HttpMethodName).min(1).max(8).optional(),
+  /** What to use instead, e.g. `/v2/orders` or `v2`. */
+  replacement: z.string().min(1).max(512).optional(),
+  /** Steps clients follow to migrate, in order. */
+  migrationSteps: z.array(z.string().min(1).max(2000)).max(50).default([]),
+  /** ISO-8601 (default: when the policy is created). */
+  deprecatedAt: IsoTime.optional(),
+  /** When the endpoints stop answering, ISO-8601; once passed, removing them is not a breaking change. */
+  sunsetAt: IsoTime.optional(),
+  /** Migration guide (`Link rel="deprecation"`). */
+  link: HttpsOrHttpUrl.optional(),
+});
+
+export const DeprecationPolicy = DeprecationPolicyFields.extend({
+  id: DeprecationPolicyId,
+  deprecatedAt: IsoTime,
+  /** ISO-8601. */
+  createdAt: IsoTime,
+  /** ISO-8601. */
+  updatedAt: IsoTime,
+});
+export type DeprecationPolicy = z.infer<typeof DeprecationPolicy>;
+
+export const ListDeprecationPolicies = defineRequest(
+  'governance/deprecationPolicies',
+  z.object({ path: z.string().min(1).max(2048).optional() }),
+  z.object({ policies: z.array(DeprecationPolicy) }),
+  { kind: 'query', doc: 'Deprecation policies per endpoint pattern (only those matching `path` when given).' },
+);
+
+export const CreateDeprecationPolicy = defineRequest(
+  'governance/createDeprecationPolicy',
+  DeprecationPolicyFields.extend({ id: DeprecationPolicyId.optional() }),
+  DeprecationPolicy,
+  { kind: 'command', doc: 'Deprecate the endpoints matching a pattern, with replacement, migration steps and sunset date.' },
+);
+
+export const UpdateDeprecationPolicy = defineRequest(
+  'governance/updateDeprecationPolicy',
+  DeprecationPolicyFields.partial().extend({ id: DeprecationPolicyId }),
+  DeprecationPolicy,
+  { kind: 'command', doc: 'Change fields of a deprecation policy.' },
+);
+
+export const DeleteDeprecationPolicy = defineRequest('governance/deleteDeprecationPolicy', z.object({ id: DeprecationPolicyId }), Ok, {
+  kind: 'command',
+  doc: 'Delete a deprecation policy.',
 });

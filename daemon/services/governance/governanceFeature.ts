@@ -19,12 +19,16 @@ import type { DaemonFeature } from '../../server/feature';
 import { AuditProjection } from './audit/auditProjection';
 import { AuditService } from './audit/auditService';
 import type { AuditEngine } from './audit/engine';
+import { CompareProjection } from './compare/compareProjection';
+import type { CompareService } from './compare/compareService';
+import { registerCompare, type CompareOptions } from './compare/registerCompare';
 import { GovernanceService } from './governanceService';
 import { checkPasswordStrength } from './password';
 import { GovernanceProjection } from './projection';
 import { UrlGuard, type HostResolver } from './ssrf';
 
-export interface GovernanceFeatureOptions {
+/** `routeUsage` (client impact of breaking changes) and `env` (outbound hosts for notices): see CompareOptions. */
+export interface GovernanceFeatureOptions extends CompareOptions {
   /** Name resolution for the SSRF check (the system resolver by default). */
   resolver?: HostResolver;
 }
@@ -33,18 +37,23 @@ export interface GovernanceFeatureOptions {
 export function governanceFeature(options: GovernanceFeatureOptions = {}): DaemonFeature {
   const projection = new GovernanceProjection();
   const auditProjection = new AuditProjection();
+  const compareProjection = new CompareProjection();
   let service: GovernanceService | undefined;
+  let compareService: CompareService | undefined;
   return {
     name: 'governance',
-    projections: [projection, auditProjection],
+    projections: [projection, auditProjection, compareProjection],
     reservedEventTypes: ['governance.**'],
-    register({ router, rest, store, clock }) {
+    register(ctx) {
+      const { router, rest, store, clock } = ctx;
       const governance = new GovernanceService(store, projection, clock);
       service = governance;
       // Spectral and its rulesets are loaded on the first audit, not at daemon start (most daemons never audit).
       let engine: Promise<AuditEngine> | undefined;
       const audits = new AuditService(store, auditProjection, clock, () => (engine ??= import('./audit/engine').then((m) => new m.AuditEngine())));
       const urls = new UrlGuard({ clock, resolver: options.resolver });
+      const compare = registerCompare(ctx, compareProjection, () => governance.versions(), options);
+      compareService = compare;
       router
         .on(CheckUrl, ({ url }) => urls.check(url))
         .on(CheckPassword, ({ password, userInputs }) => checkPasswordStrength(password, userInputs))
@@ -59,7 +68,7 @@ export function governanceFeature(options: GovernanceFeatureOptions = {}): Daemo
         .on(ListVersions, ({ status }) => ({ versions: governance.versions(status) }))
         .on(CreateVersion, (p, ctx) => governance.createVersion(p, ctx.actor))
         .on(TransitionVersion, (p, ctx) => governance.transitionVersion(p, ctx.actor))
-        .on(HeadersFor, ({ version }) => governance.headersFor(version))
+        .on(HeadersFor, (p) => compare.headersFor(p, p.version === undefined ? undefined : governance.headersFor(p.version)))
         .on(GetGovernanceDashboard, () => governance.dashboard(audits.dashboardSummary()))
         .on(AuditContracts, (p, ctx) => audits.audit(p, ctx.actor))
         .on(AuditHistory, ({ file, limit }) => ({ entries: audits.history(file, limit) }))
@@ -72,6 +81,10 @@ export function governanceFeature(options: GovernanceFeatureOptions = {}): Daemo
     },
     async start() {
       await service?.seedDefaults();
+    },
+    async close() {
+      // Breaking-change notices in flight finish (or time out) before the store closes.
+      await compareService?.idle();
     },
   };
 }

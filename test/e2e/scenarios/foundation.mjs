@@ -13,7 +13,8 @@ const VIEWS = {
   // Seeded DR plans and configuration fill these two from the first start.
   'Disaster Recovery': undefined,
   'Secrets & Config': undefined,
-  Governance: 'API governance findings',
+  // Connected, the Governance view lists API versions and rate-limit policies, so no welcome shows.
+  Governance: undefined,
   // This one fills with streams once there are events; until then it welcomes.
   'Events & Resilience': undefined,
 };

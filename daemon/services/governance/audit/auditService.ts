@@ -4,8 +4,9 @@ import { ErrorCode, RpcError, type ComplianceReport, type GetGovernanceDashboard
 import type { EventStore } from '../../../store/types';
 import type { Clock } from '../../shared/clock';
 import { AuditEvent, type AuditHistoryEntry, type AuditProjection } from './auditProjection';
-import { discoverSpecs } from './discovery';
-import type { AuditEngine, DocumentAudit } from './engine';
+import { discoverSpecs, type SniffCache } from './discovery';
+import type { AuditEngine } from './engine';
+import { IncrementalAuditor } from './incremental';
 import { buildReport, capFindings, failingCategories } from './report';
 import { readSpecFile } from './specFiles';
 
@@ -19,6 +20,10 @@ type OwaspSummary = ResultOf<typeof GetGovernanceDashboard>['owasp'];
 /** Runs contract audits one at a time, records each as an event, answers reports and history. */
 export class AuditService {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Each root's last findings with the state of every file they depend on, reused while nothing changed. */
+  private incremental: IncrementalAuditor | undefined;
+  /** Which workspace files are specs, so a re-audit does not sniff every unchanged file again. */
+  private readonly sniffed: SniffCache = new Map();
 
   constructor(
     private readonly store: EventStore,
@@ -48,20 +53,21 @@ export class AuditService {
       if (!info?.isDirectory()) {
         throw new RpcError(ErrorCode.InvalidParams, `root: ${root} is not an existing folder`, { issues: [{ path: 'root', message: `${root} is not an existing folder` }] });
       }
-      const found = await discoverSpecs(root, params.glob, engine.maxBytes);
+      const found = await discoverSpecs(root, params.glob, engine.maxBytes, this.sniffed);
       if (found.files.length === 0) {
         throw new RpcError(ErrorCode.NotFound, `No OpenAPI or Swagger document under ${root} matches ${params.glob ?? 'the default glob'}.`, { kind: 'spec', id: root });
       }
       skipped = found.skipped;
       for (const [i, file] of found.files.entries()) texts.push({ file, text: await readSpecFile(file, `root (file ${i})`, engine.maxBytes) });
     }
-    const audits: DocumentAudit[] = [];
-    for (const { file, text } of texts) audits.push(await engine.audit(file, text));
+    this.incremental ??= new IncrementalAuditor(engine);
+    const run = await this.incremental.auditAll(texts);
     const report = buildReport(
-      audits,
+      run.audits,
       { auditId: `aud_${randomUUID()}`, auditedAt: new Date(this.clock.now()).toISOString(), root: params.root, skipped },
       ANSWER_FINDINGS_CAP,
     );
+    report.incremental = { audited: run.audited, reused: run.reused.length };
     await this.store.append([{ type: AuditEvent.Completed, actor, payload: { report: capFindings(report, EVENT_FINDINGS_CAP) } }]);
     return report;
   }

@@ -77,8 +77,8 @@ export const RULE_CATEGORIES: Readonly<Record<string, FindingCategory>> = {
   [CustomRule.PlainHttpConsumption]: 'API10',
 };
 
-/** Spectral's own codes for a document it could not read or resolve. */
-const STRUCTURE_CODES = new Set(['parser', 'invalid-ref', 'unrecognized-format', 'invalid-ruleset']);
+/** Spectral's own codes for a document it could not read or resolve, and ours for a `$ref` cycle. */
+const STRUCTURE_CODES = new Set(['parser', 'invalid-ref', 'unrecognized-format', 'invalid-ruleset', 'circular-ref']);
 
 /** Category of a rule; `undefined` for a rule the table does not know (the audit reports it as `structure`, tests forbid it). */
 export function categoryOfRule(rule: string): FindingCategory | undefined {

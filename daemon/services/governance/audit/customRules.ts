@@ -142,38 +142,25 @@ export const plainHttpConsumption = createRulesetFunction<Json, null>({ input: n
   return results;
 });
 
+/** One of our rules: the message is the function's own, on OpenAPI 2 and 3 documents. */
+function customRule(description: string, severity: 'warn' | 'error', given: string, fn: typeof plainHttpConsumption): RuleDefinition {
+  return { description, message: '{{error}}', severity, formats: [oas2, oas3], given, then: { function: fn } };
+}
+
 /** Our rules, added to the Spectral ruleset next to the OWASP ones. */
 export const CUSTOM_RULES: Record<string, RuleDefinition> = {
-  [CustomRule.SensitiveFlow]: {
-    description: 'Sensitive business flows (purchase, signup, password reset, OTP, transfer…) should document rate limiting or bot protection.',
-    message: '{{error}}',
-    severity: 'warn',
-    formats: [oas2, oas3],
-    given: '$.paths',
-    then: { function: sensitiveFlowProtection },
-  },
-  [CustomRule.DeprecatedWithoutSunset]: {
-    description: 'A deprecated operation needs a retirement date (Sunset header or x-sunset).',
-    message: '{{error}}',
-    severity: 'warn',
-    formats: [oas2, oas3],
-    given: '$.paths',
-    then: { function: deprecatedWithoutSunset },
-  },
-  [CustomRule.NoServers]: {
-    description: 'The document should say where the API runs (servers, or host for Swagger 2.0).',
-    message: '{{error}}',
-    severity: 'warn',
-    formats: [oas2, oas3],
-    given: '$',
-    then: { function: serversDeclared },
-  },
-  [CustomRule.PlainHttpConsumption]: {
-    description: 'Callbacks, links, per-path servers and identity-provider URLs must not be consumed over plain http.',
-    message: '{{error}}',
-    severity: 'error',
-    formats: [oas2, oas3],
-    given: '$',
-    then: { function: plainHttpConsumption },
-  },
+  [CustomRule.SensitiveFlow]: customRule(
+    'Sensitive business flows (purchase, signup, password reset, OTP, transfer…) should document rate limiting or bot protection.',
+    'warn',
+    '$.paths',
+    sensitiveFlowProtection,
+  ),
+  [CustomRule.DeprecatedWithoutSunset]: customRule('A deprecated operation needs a retirement date (Sunset header or x-sunset).', 'warn', '$.paths', deprecatedWithoutSunset),
+  [CustomRule.NoServers]: customRule('The document should say where the API runs (servers, or host for Swagger 2.0).', 'warn', '$', serversDeclared),
+  [CustomRule.PlainHttpConsumption]: customRule(
+    'Callbacks, links, per-path servers and identity-provider URLs must not be consumed over plain http.',
+    'error',
+    '$',
+    plainHttpConsumption,
+  ),
 };

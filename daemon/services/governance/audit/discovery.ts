@@ -74,7 +74,14 @@ export interface Discovered {
  * OpenAPI/Swagger documents under `root` whose relative path matches `glob`, sorted. Symbolic links are
  * not followed; folders in SKIPPED_DIRS and dot folders are not searched.
  */
-export async function discoverSpecs(root: string, glob = DEFAULT_SPEC_GLOB, maxBytes = MAX_SPEC_BYTES): Promise<Discovered> {
+/** Whether a file looked like a spec, by path, valid while its size and modification time stay the same. */
+export type SniffCache = Map<string, { size: number; mtimeMs: number; spec: boolean }>;
+
+/** Files a sniff cache remembers before it starts again (bounds a daemon that audits many roots). */
+const MAX_SNIFF_ENTRIES = 20_000;
+
+export async function discoverSpecs(root: string, glob = DEFAULT_SPEC_GLOB, maxBytes = MAX_SPEC_BYTES, sniffCache?: SniffCache): Promise<Discovered> {
+  if (sniffCache && sniffCache.size > MAX_SNIFF_ENTRIES) sniffCache.clear();
   const matcher = globToRegExp(glob);
   const files: string[] = [];
   const skipped: Discovered['skipped'] = [];
@@ -90,8 +97,15 @@ export async function discoverSpecs(root: string, glob = DEFAULT_SPEC_GLOB, maxB
       if (!entry.isFile() || !matcher.test(relative(root, full).split(sep).join('/'))) continue;
       const info = await stat(full).catch(() => undefined);
       if (!info) continue;
-      const head = await readHead(full).catch(() => undefined);
-      if (head === undefined || !looksLikeSpec(head)) continue;
+      const known = sniffCache?.get(full);
+      let spec: boolean;
+      if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) spec = known.spec;
+      else {
+        const head = await readHead(full).catch(() => undefined);
+        spec = head !== undefined && looksLikeSpec(head);
+        if (head !== undefined) sniffCache?.set(full, { size: info.size, mtimeMs: info.mtimeMs, spec });
+      }
+      if (!spec) continue;
       if (info.size > maxBytes) skipped.push({ file: full, reason: `${info.size} bytes, over the ${maxBytes}-byte limit of a spec file` });
       else if (files.length >= MAX_DISCOVERED_SPECS) skipped.push({ file: full, reason: `more than ${MAX_DISCOVERED_SPECS} spec files under the root` });
       else files.push(full);

@@ -1,5 +1,6 @@
 import { Document, Spectral, type ISpectralDiagnostic, type RulesetDefinition } from '@stoplight/spectral-core';
 import { Json as JsonParser, Yaml as YamlParser } from '@stoplight/spectral-parsers';
+import type { Resolver } from '@stoplight/spectral-ref-resolver';
 // The oas ruleset alone: the package index also loads the AsyncAPI and Arazzo rulesets (megabytes of schemas).
 import oas from '@stoplight/spectral-rulesets/dist/oas';
 import owaspRuleset from '@stoplight/spectral-owasp-ruleset';
@@ -9,6 +10,7 @@ import { CUSTOM_RULES } from './customRules';
 import { fixFor } from './fixes';
 import { SourceDocuments, toPointer } from './sourceDocuments';
 import { createLocalResolver } from './localResolver';
+import { describeMember, readFileState, scanRefs, type FileState, type RefCycle } from './refGraph';
 import { MAX_SPEC_BYTES } from './specFiles';
 
 /** The rules of Spectral's `oas` ruleset we keep: validity of the document and undefined security schemes. */
@@ -41,6 +43,8 @@ export interface DocumentAudit {
   file: string;
   format: SpecFormat;
   findings: AuditFinding[];
+  /** The files the findings depend on besides the root: every file its `$ref`s reach, with its state then. */
+  dependencies?: Record<string, FileState>;
 }
 
 export function formatOf(data: unknown): SpecFormat {
@@ -60,21 +64,38 @@ const isJsonFile = (file: string) => /\.json$/i.test(file);
  */
 export class AuditEngine {
   private readonly spectral: Spectral;
+  private readonly resolver: Resolver;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly maxBytes = MAX_SPEC_BYTES) {
-    this.spectral = new Spectral({ resolver: createLocalResolver(maxBytes) });
+    this.resolver = createLocalResolver(maxBytes);
+    this.spectral = new Spectral({ resolver: this.resolver });
     this.spectral.setRuleset(auditRuleset());
   }
 
-  /** Audit one root document whose text the caller has read (and size-checked). */
-  async audit(file: string, text: string): Promise<DocumentAudit> {
+  /**
+   * Audit one root document whose text the caller has read (and size-checked). Runs one at a time: each
+   * run starts from an empty `$ref` cache, so a run never sees a file as an earlier run read it.
+   */
+  audit(file: string, text: string): Promise<DocumentAudit> {
+    const run = this.queue.then(() => this.run(file, text));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(file: string, text: string): Promise<DocumentAudit> {
+    // The resolver caches every file (and the root's own runner) by URI with no expiry: kept, a changed
+    // `$ref`'d file would be audited as it was first read, and its parse errors reported only once.
+    this.resolver.uriCache.purge();
     const document = isJsonFile(file) ? new Document(text, JsonParser, file) : new Document(text, YamlParser, file);
     const diagnostics = await this.spectral.run(document, { ignoreUnknownFormat: false });
-    const sources = new SourceDocuments(file, text, this.maxBytes);
+    const scan = await scanRefs(file, text, document.data, (f) => readFileState(f, this.maxBytes));
+    const sources = new SourceDocuments(scan.files, this.maxBytes);
     const format = formatOf(document.data);
     const findings: AuditFinding[] = [];
     for (const d of diagnostics) findings.push(await this.toFinding(d, file, format, sources));
-    return { file, format, findings: dedupe(findings) };
+    for (const cycle of scan.cycles) findings.push(cycleFinding(cycle, scan.files.get(cycle.file)!.text, format, await sources.get(cycle.file)));
+    return { file, format, findings: dedupe(findings), dependencies: scan.dependencies };
   }
 
   private async toFinding(d: ISpectralDiagnostic, rootFile: string, format: SpecFormat, sources: SourceDocuments): Promise<AuditFinding> {
@@ -97,6 +118,27 @@ export class AuditEngine {
     if (fix.descriptor) finding.fix = fix.descriptor;
     return finding;
   }
+}
+
+/** Code of the finding for a `$ref` cycle that never reaches a value. */
+export const CIRCULAR_REF_RULE = 'circular-ref';
+
+function cycleFinding(cycle: RefCycle, text: string, format: SpecFormat, data: unknown): AuditFinding {
+  const document = isJsonFile(cycle.file) ? new Document(text, JsonParser, cycle.file) : new Document(text, YamlParser, cycle.file);
+  const range = document.getRangeForJsonPath(cycle.path, true) ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const chain = cycle.chain.map((m) => describeMember(m, cycle.file)).join(' → ');
+  const finding: AuditFinding = {
+    rule: CIRCULAR_REF_RULE,
+    category: 'structure',
+    severity: 'error',
+    message: `Circular $ref: ${chain}; these refs only point at each other, so none resolves to a definition.`,
+    file: cycle.file,
+    range: { start: { ...range.start }, end: { ...range.end } },
+    pointer: toPointer(cycle.path),
+    suggestedFix: '',
+  };
+  finding.suggestedFix = fixFor(finding, data, format).text;
+  return finding;
 }
 
 /** Spectral reports some rules twice at one spot (a missing 429 and its missing content); keep one per rule, place and message. */

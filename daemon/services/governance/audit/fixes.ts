@@ -53,6 +53,7 @@ const FIX_TEXT: Record<string, string> = {
   [CustomRule.PlainHttpConsumption]: 'Switch the URL to https.',
   parser: 'Fix the YAML/JSON syntax at this position.',
   'invalid-ref': 'Point the $ref at an existing local file and path; remote (http) refs are not followed.',
+  'circular-ref': 'Point one $ref of the cycle at a real definition (a schema with a type or properties), not at another $ref.',
   'unrecognized-format': 'This is not an OpenAPI 3.x or Swagger 2.0 document (no openapi: or swagger: field).',
 };
 

@@ -52,7 +52,23 @@ function categoryResults(findings: readonly AuditFinding[]): CategoryResult[] {
   });
 }
 
+/** Per audit object: its report and its findings sorted. A reused audit (incremental run) is not reworked. */
+const derived = new WeakMap<DocumentAudit, { report: DocumentReport; sorted: AuditFinding[] }>();
+
+function derivedOf(audit: DocumentAudit): { report: DocumentReport; sorted: AuditFinding[] } {
+  let d = derived.get(audit);
+  if (!d) {
+    d = { report: computeDocumentReport(audit), sorted: [...audit.findings].sort(compareFindings) };
+    derived.set(audit, d);
+  }
+  return d;
+}
+
 export function documentReport(audit: DocumentAudit): DocumentReport {
+  return derivedOf(audit).report;
+}
+
+function computeDocumentReport(audit: DocumentAudit): DocumentReport {
   const bySeverity = countBySeverity(audit.findings);
   return {
     file: audit.file,
@@ -67,15 +83,67 @@ export function documentReport(audit: DocumentAudit): DocumentReport {
 
 const SEVERITY_ORDER: Record<FindingSeverity, number> = { error: 0, warn: 1, info: 2, hint: 3 };
 
+// The same order as String#localeCompare, without building a collator per call.
+const collator = new Intl.Collator();
+
 /** Most severe first, then by file and position. */
 export function compareFindings(a: AuditFinding, b: AuditFinding): number {
   return (
     SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
-    a.file.localeCompare(b.file) ||
+    collator.compare(a.file, b.file) ||
     a.range.start.line - b.range.start.line ||
     a.range.start.character - b.range.start.character ||
-    a.rule.localeCompare(b.rule)
+    collator.compare(a.rule, b.rule)
   );
+}
+
+/** Identity of a finding: a file that several documents `$ref` yields the same finding in each of their audits. */
+export function findingKey(f: AuditFinding): string {
+  const r = f.range;
+  return `${f.rule}\u0000${f.file}\u0000${f.pointer}\u0000${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}\u0000${f.message}`;
+}
+
+/**
+ * The first `cap` distinct findings of several sorted lists, in order: a k-way merge, so a workspace report
+ * costs in proportion to what it lists, not to every finding of every document.
+ */
+export function mergeSorted(lists: readonly (readonly AuditFinding[])[], cap: number): AuditFinding[] {
+  const heads = lists.filter((l) => l.length > 0).map((list) => ({ list, at: 0 }));
+  // A binary min-heap of the lists by their current finding; ties keep list order (stable like a sort).
+  const before = (x: (typeof heads)[number], y: (typeof heads)[number]) => {
+    const c = compareFindings(x.list[x.at]!, y.list[y.at]!);
+    return c < 0 || (c === 0 && lists.indexOf(x.list) < lists.indexOf(y.list));
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heads.length && before(heads[l]!, heads[m]!)) m = l;
+      if (r < heads.length && before(heads[r]!, heads[m]!)) m = r;
+      if (m === i) return;
+      [heads[i], heads[m]] = [heads[m]!, heads[i]!];
+      i = m;
+    }
+  };
+  for (let i = Math.floor(heads.length / 2) - 1; i >= 0; i--) down(i);
+  const out: AuditFinding[] = [];
+  const seen = new Set<string>();
+  while (out.length < cap && heads.length > 0) {
+    const top = heads[0]!;
+    const finding = top.list[top.at++]!;
+    const key = findingKey(finding);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(finding);
+    }
+    if (top.at === top.list.length) {
+      heads[0] = heads[heads.length - 1]!;
+      heads.pop();
+    }
+    down(0);
+  }
+  return out;
 }
 
 export interface ReportMeta {
@@ -88,11 +156,16 @@ export interface ReportMeta {
 /** The compliance report of one audit run; `findingsCap` bounds the findings listed (counts stay exact). */
 export function buildReport(audits: readonly DocumentAudit[], meta: ReportMeta, findingsCap: number): ComplianceReport {
   const documents = audits.map(documentReport);
-  const all = audits.flatMap((a) => a.findings).sort(compareFindings);
-  const categories = categoryResults(all).map((c) => ({
+  // Overall counts are of distinct findings: one in a shared schema file counts once, not once per document.
+  const distinct = new Map<string, AuditFinding>();
+  for (const a of audits) for (const f of a.findings) distinct.set(findingKey(f), f);
+  const unique = [...distinct.values()];
+  const categories = categoryResults(unique).map((c, i) => ({
     ...c,
-    status: documents.some((d) => d.categories.find((x) => x.category === c.category)?.status === 'fail') ? ('fail' as const) : ('pass' as const),
+    status: documents.some((d) => d.categories[i]!.status === 'fail') ? ('fail' as const) : ('pass' as const),
   }));
+  const bySeverity = countBySeverity(unique);
+  const findingCount = unique.length;
   return {
     auditId: meta.auditId,
     auditedAt: meta.auditedAt,
@@ -102,11 +175,11 @@ export function buildReport(audits: readonly DocumentAudit[], meta: ReportMeta, 
     documents,
     skipped: meta.skipped ?? [],
     categories,
-    bySeverity: countBySeverity(all),
-    findingCount: all.length,
-    findings: all.slice(0, findingsCap),
+    bySeverity,
+    findingCount,
+    findings: mergeSorted(audits.map((a) => derivedOf(a).sorted), findingsCap),
     findingsCap,
-    findingsTruncated: all.length > findingsCap,
+    findingsTruncated: findingCount > findingsCap,
   };
 }
 

@@ -26,8 +26,9 @@ export function valueAt(data: unknown, pointer: string): unknown {
 export class SourceDocuments {
   private readonly cache = new Map<string, Promise<unknown>>();
 
-  constructor(rootFile: string, rootText: string, private readonly maxBytes = MAX_SPEC_BYTES) {
-    this.cache.set(rootFile, Promise.resolve(parse(rootFile, rootText)));
+  /** `known`: data already parsed this audit (the root and the files its `$ref`s reach). */
+  constructor(known: ReadonlyMap<string, { data: unknown }>, private readonly maxBytes = MAX_SPEC_BYTES) {
+    for (const [file, { data }] of known) this.cache.set(file, Promise.resolve(data));
   }
 
   /** Parsed data of a file, undefined when it cannot be read (missing, too big, not a regular file). */
