@@ -35,8 +35,12 @@ type AnyHandler = (params: unknown, ctx: CallContext) => unknown;
 /** How a command call ended, for `Router.observeCommands`. */
 export type CommandOutcome = { ok: true } | { ok: false; error: unknown };
 
-/** Called when a command starts; answers the callback for its outcome. */
-export type CommandObserver = (call: { method: string; actor: string; connectionId: string }) => (outcome: CommandOutcome) => void;
+/**
+ * Called when a command starts; answers the callback for its outcome. `params` are the raw params as
+ * received (not yet validated: read them defensively). An outcome callback may return a promise: the
+ * answer is sent once it settles, so what it records (a refusal in the audit) is durable first.
+ */
+export type CommandObserver = (call: { method: string; actor: string; connectionId: string; params: unknown }) => (outcome: CommandOutcome) => void | Promise<void>;
 
 const SCOPE_RANK: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
 
@@ -84,28 +88,32 @@ export class Router {
     const done: ((outcome: CommandOutcome) => void)[] = [];
     for (const observe of this.commandObservers) {
       try {
-        done.push(observe({ method, actor: ctx.actor, connectionId: ctx.connectionId }));
+        done.push(observe({ method, actor: ctx.actor, connectionId: ctx.connectionId, params: rawParams }));
       } catch {
         // An observer's failure must not change the call's outcome.
       }
     }
-    const finish = (outcome: CommandOutcome) => {
+    const finish = async (outcome: CommandOutcome): Promise<void> => {
+      const pending: Promise<void>[] = [];
       for (const fn of done) {
         try {
-          fn(outcome);
+          const settled: unknown = fn(outcome);
+          if (settled instanceof Promise) pending.push((settled as Promise<void>).catch(() => undefined));
         } catch {
           // As above.
         }
       }
+      if (pending.length > 0) await Promise.all(pending);
     };
+    let result: unknown;
     try {
-      const result = await this.run(entry, method, rawParams, ctx);
-      finish({ ok: true });
-      return result;
+      result = await this.run(entry, method, rawParams, ctx);
     } catch (e) {
-      finish({ ok: false, error: e });
+      await finish({ ok: false, error: e });
       throw e;
     }
+    await finish({ ok: true });
+    return result;
   }
 
   private async run(entry: { type: AnyRequestType; handler: AnyHandler }, method: string, rawParams: unknown, ctx: CallContext): Promise<unknown> {

@@ -18,7 +18,7 @@ import type { DaemonFeature } from '../../server/feature';
 import type { EventRecord } from '../../store/types';
 import { ConfigEvent, ConfigProjection, EntryDeletedPayload, EntrySetPayload } from './configProjection';
 import { ConfigService } from './configService';
-import { FileSensitiveValues } from './sensitiveValues';
+import { FileSensitiveValues, type SensitiveKeyRing } from './sensitiveValues';
 
 /** The `config/didChange` params of a stored event, or undefined for other events. Sensitive values stay out. */
 export function didChangeOf(e: EventRecord): NotificationParamsOf<typeof DidChangeConfig> | undefined {
@@ -37,20 +37,31 @@ export function didChangeOf(e: EventRecord): NotificationParamsOf<typeof DidChan
   return undefined;
 }
 
+export interface ConfigFeatureOptions {
+  /** The local vault's master key (the secrets feature fills it, so it registers first). */
+  masterKey: SensitiveKeyRing;
+}
+
 /**
  * `config/*` over RPC and `/api/config/environments...` over REST: environments, versioned entries,
  * history, diff, rollback, promotion, `.env` import/export, and `config/didChange` to every client.
- * Values of sensitive entries stay out of the event log: they live in `<data-dir>/config/sensitive.json`.
+ * Values of sensitive entries stay out of the event log: they live in `<data-dir>/config/sensitive.json`,
+ * each one a Fernet token under the local vault's master key.
  */
-export function configFeature(): DaemonFeature {
+export function configFeature(options: ConfigFeatureOptions): DaemonFeature {
   const projection = new ConfigProjection();
   let service: ConfigService | undefined;
+  let sensitiveStore: FileSensitiveValues | undefined;
   return {
     name: 'config',
     projections: [projection],
     reservedEventTypes: ['config.**'],
-    async register({ router, rest, store, server, config: daemonConfig, log }) {
-      const sensitiveValues = await FileSensitiveValues.open(daemonConfig.dataDir);
+    async register({ router, rest, store, server, clock, config: daemonConfig, log }) {
+      const sensitiveValues = await FileSensitiveValues.open(daemonConfig.dataDir, { keys: options.masterKey, now: () => clock.now() });
+      sensitiveStore = sensitiveValues;
+      const { migrated, reencrypted } = sensitiveValues.opened;
+      if (migrated > 0) log.info(`config: encrypted ${migrated} sensitive values found in clear in ${sensitiveValues.file}`);
+      if (reencrypted > 0) log.info(`config: moved ${reencrypted} sensitive value tokens to the current master key`);
       const pruned = await sensitiveValues.retainOnly((ref) =>
         projection.versions(ref.environment, ref.key).some((v) => v.version === ref.version && v.op === 'set' && v.sensitive),
       );
@@ -116,6 +127,9 @@ export function configFeature(): DaemonFeature {
     },
     async start() {
       await service?.seedDefaults();
+    },
+    close() {
+      sensitiveStore?.close();
     },
   };
 }

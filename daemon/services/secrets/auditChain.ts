@@ -9,17 +9,21 @@ export type AuditFields = Omit<SecretAuditEntry, 'seq' | 'hash'>;
 
 /** Hex SHA-256 over the fields in a fixed order, so the same entry always hashes the same. */
 export function auditHash(f: AuditFields): string {
-  const canonical = JSON.stringify([
+  const fields: unknown[] = [
     f.prevHash,
     f.time,
     f.actor,
     f.action,
-    f.secretId,
-    f.secretName,
-    f.environment,
+    f.secretId ?? null,
+    f.secretName ?? null,
+    f.environment ?? null,
     f.version ?? null,
     f.outcome,
-  ]);
+  ];
+  // Refusals also cover what was attempted and why; success entries keep the original nine fields,
+  // so chains written before refusals were audited still verify.
+  if (f.outcome !== 'success') fields.push(f.attempted ?? null, f.reason ?? null);
+  const canonical = JSON.stringify(fields);
   return createHash('sha256').update(canonical).digest('hex');
 }
 

@@ -1,6 +1,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FernetError, FernetKeyError, MultiFernet, generateFernetKey, parseFernetKey } from './fernet';
+import type { MasterKeyShare } from './masterKeyShare';
 
 /** The variables a master key is read from, in order of preference (ours, then the original's). */
 export const MASTER_KEY_VARIABLES = ['COGNIFORGE_MASTER_KEY', 'MASTER_ENCRYPTION_KEY'] as const;
@@ -31,6 +33,10 @@ interface VaultFileShape {
 }
 
 const KEY_CHECK_PLAINTEXT = 'cogniforge vault key check';
+const LINE_SEPARATOR = Buffer.from(',\n');
+const FILE_END = Buffer.from('\n]}\n');
+/** Entries per cached block of the file (see `serializeParts`). */
+const BLOCK_ENTRIES = 256;
 const entryKey = (secretId: string, version: number) => `${secretId}@${version}`;
 
 /** Write `text` to `path` durably: temp file, fsync, rename over, fsync the directory. */
@@ -49,6 +55,30 @@ function writeFileAtomic(path: string, text: string, mode: number): void {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+let asyncWrites = 0;
+
+/** `writeFileAtomic` off the event loop: the fsyncs run on libuv's pool, so big vaults do not stall other calls. */
+async function writeFileAtomicAsync(path: string, parts: readonly Buffer[], mode: number): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-a${++asyncWrites}`;
+  const fh = await open(tmp, 'w', mode);
+  try {
+    // Gathered write: the parts are never concatenated on the event loop.
+    const total = parts.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(parts as Buffer[]);
+    if (bytesWritten !== total) throw new Error(`short write to ${tmp}: ${bytesWritten} of ${total} bytes`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(join(path, '..'), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 
@@ -77,6 +107,8 @@ export interface LocalVaultOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Epoch ms, for Fernet timestamps. */
   now: () => number;
+  /** Lends the master key to other stores and asks them to re-encrypt on rotation. */
+  keyShare?: MasterKeyShare;
 }
 
 /**
@@ -92,6 +124,8 @@ export class LocalVault {
   private keys: string[];
   private fernet: MultiFernet;
   private readonly entries = new Map<string, VaultEntry>();
+  private writing: Promise<unknown> = Promise.resolve();
+  private blocks = new Map<VaultEntry, { entries: VaultEntry[]; bytes: Buffer }>();
 
   private constructor(
     private readonly options: LocalVaultOptions,
@@ -103,6 +137,7 @@ export class LocalVault {
     this.keyFile = join(this.dir, 'master.key');
     this.keys = keys;
     this.fernet = new MultiFernet(keys);
+    options.keyShare?.setKeys(keys);
   }
 
   /** Resolve the master key, check it against an existing vault, and load the entries. Throws VaultError. */
@@ -185,6 +220,30 @@ export class LocalVault {
     this.persist();
   }
 
+  /**
+   * `put` with the file written off the event loop; resolves once the file is durable. Writes are
+   * chained, each one writing the state as it is when it starts, so the last write holds every put.
+   */
+  putAsync(values: readonly { secretId: string; version: number; value: string }[]): Promise<void> {
+    for (const v of values) {
+      this.entries.set(entryKey(v.secretId, v.version), {
+        secretId: v.secretId,
+        version: v.version,
+        token: this.fernet.encrypt(v.value, { now: this.options.now() }),
+      });
+    }
+    const write = this.writing.then(() => writeFileAtomicAsync(this.file, this.serializeParts(), 0o600));
+    this.writing = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Erase one version from disk (a destroyed version). */
+  removeVersion(secretId: string, version: number): boolean {
+    const removed = this.entries.delete(entryKey(secretId, version));
+    if (removed) this.persist();
+    return removed;
+  }
+
   has(secretId: string, version: number): boolean {
     return this.entries.has(entryKey(secretId, version));
   }
@@ -246,25 +305,60 @@ export class LocalVault {
     writeFileAtomic(this.keyFile, next.join('\n') + '\n', 0o600);
     this.keys = next;
     this.fernet = new MultiFernet(next);
+    this.options.keyShare?.setKeys(next);
     return { reencrypted: this.reencryptAll() };
   }
 
   /** Everything under the primary key, the file rewritten, older keys forgotten (and removed from the key file). */
   private reencryptAll(): number {
-    for (const e of this.entries.values()) e.token = this.fernet.rotate(e.token);
+    for (const [k, e] of this.entries) this.entries.set(k, { ...e, token: this.fernet.rotate(e.token) });
     this.persist();
+    // Other stores under the same key move too while the old key still opens them.
+    this.options.keyShare?.reencryptUsers(this.fernet);
     this.keys = [this.keys[0]!];
     this.fernet = new MultiFernet(this.keys);
+    this.options.keyShare?.setKeys(this.keys);
     if (this.keySource === 'key file') writeFileAtomic(this.keyFile, this.keys[0] + '\n', 0o600);
     return this.entries.size;
   }
 
   private persist(): void {
-    const shape: VaultFileShape = {
-      format: 1,
-      keyCheck: this.fernet.encrypt(KEY_CHECK_PLAINTEXT, { now: this.options.now() }),
-      entries: [...this.entries.values()].sort((a, b) => a.secretId.localeCompare(b.secretId) || a.version - b.version),
-    };
-    writeFileAtomic(this.file, JSON.stringify(shape, null, 1) + '\n', 0o600);
+    writeFileAtomic(this.file, this.serialize(), 0o600);
+  }
+
+  /**
+   * The file text, one entry per line in insertion order. Each entry's line is kept (entries are
+   * replaced, never mutated), so rewriting a big vault after a small change costs a join, not a
+   * re-serialisation: bulk rotation rewrites the file once per chunk.
+   */
+  private serialize(): string {
+    return Buffer.concat(this.serializeParts()).toString('utf8');
+  }
+
+  /**
+   * The file as a few large buffers: entries in blocks of BLOCK_ENTRIES, each block's bytes kept
+   * while its entries are the same objects. A bulk rotation appends entries at the end, so a rewrite
+   * rebuilds only the last block or two; the event loop compares references instead of copying bytes.
+   */
+  private serializeParts(): Buffer[] {
+    const keyCheck = this.fernet.encrypt(KEY_CHECK_PLAINTEXT, { now: this.options.now() });
+    const parts: Buffer[] = [Buffer.from(`{"format":1,"keyCheck":${JSON.stringify(keyCheck)},"entries":[\n`)];
+    const all = [...this.entries.values()];
+    const blocks = new Map<VaultEntry, { entries: VaultEntry[]; bytes: Buffer }>();
+    for (let i = 0; i < all.length; i += BLOCK_ENTRIES) {
+      const entries = all.slice(i, i + BLOCK_ENTRIES);
+      const last = i + BLOCK_ENTRIES >= all.length;
+      const cached = this.blocks.get(entries[0]!);
+      const same = cached !== undefined && cached.entries.length === entries.length && cached.entries.every((e, j) => e === entries[j]);
+      const block = same
+        ? cached
+        : { entries, bytes: Buffer.from(entries.map((e) => JSON.stringify({ secretId: e.secretId, version: e.version, token: e.token })).join(',\n')) };
+      blocks.set(entries[0]!, block);
+      parts.push(block.bytes);
+      if (!last) parts.push(LINE_SEPARATOR);
+    }
+    this.blocks = blocks;
+    parts.push(FILE_END);
+    return parts;
   }
 }

@@ -1,12 +1,18 @@
 import * as vscode from 'vscode';
 import {
   ConfigHistory,
+  CreateSecret,
+  DeleteSecret,
+  DiffConfig,
   GetConfig,
+  ListSecretsBackends,
+  SecretType,
   GetSecret,
   ListConfig,
   ListConfigEnvironments,
   ListSecrets,
   RevealSecret,
+  RollbackConfig,
   RollbackSecret,
   RotateSecret,
   SetConfig,
@@ -18,13 +24,20 @@ import type { DaemonSession } from '../../daemon/connection';
 import { Commands, Views } from '../../ids';
 import { Cancelled, commandErrors, errorText, required } from '../../shared/commandErrors';
 import { Throttle } from '../../shared/throttle';
+import { compareTitle, envCompareDocuments, rollbackItem, rollbackPrompt, rollbackTargets } from './configCompareModel';
 import { SecretsTreeProvider } from './secretsTree';
 import {
   configDocPath,
   configRefOf,
   configValueText,
   configVersionDocument,
+  customDaysProblem,
+  deleteSecretPrompt,
   dueCount,
+  environmentNameProblem,
+  ROTATION_CHOICES,
+  SECRET_TYPE_ICONS,
+  secretNameProblem,
   isSecretEventType,
   parseConfigDocPath,
   parseConfigValue,
@@ -39,6 +52,10 @@ const CLIPBOARD_CLEAR_MS = 30_000;
 const CONFIRM_MS = 5_000;
 /** Scheme of the read-only config version documents the diff editor shows. */
 const CONFIG_SCHEME = 'cogniforge-config';
+/** Scheme of the `KEY=value` documents of an environment comparison (held in memory, never on disk). */
+const CONFIG_ENV_SCHEME = 'cogniforge-config-env';
+/** Comparison documents kept for reopening; older ones answer a placeholder. */
+const MAX_ENV_DOCUMENTS = 20;
 
 
 async function pick<T>(items: readonly (vscode.QuickPickItem & { value: T })[], title: string, placeHolder: string): Promise<T> {
@@ -48,7 +65,8 @@ async function pick<T>(items: readonly (vscode.QuickPickItem & { value: T })[], 
 /**
  * Secrets & Config view: config entries per environment (sensitive ones masked) and secrets with their
  * versions, live on config/didChange and on `secret.*` events; rotate, reveal (clipboard, cleared after
- * 30 s), roll back, set a config value and diff a config key's history against its current version.
+ * 30 s), roll back, set a config value, diff a config key's history against its current version,
+ * compare two environments in the diff editor and roll a config key back to an earlier version.
  */
 export function registerSecrets(ctx: vscode.ExtensionContext, session: DaemonSession, log: vscode.LogOutputChannel): void {
   const provider = new SecretsTreeProvider();
@@ -173,6 +191,92 @@ export function registerSecrets(ctx: vscode.ExtensionContext, session: DaemonSes
     void vscode.window.showInformationMessage(`Secret "${rolled.name}" rolled back: version ${rolled.currentVersion} holds the value of v${version}.`);
   };
 
+  const createSecret = async (): Promise<void> => {
+    const title = (step: number) => `Create Secret (${step}/6)`;
+    const name = required(
+      await vscode.window.showInputBox({ title: title(1), prompt: 'Name', placeHolder: 'payments_api_key', ignoreFocusOut: true, validateInput: secretNameProblem }),
+    );
+    const type = await pick(
+      SecretType.options.map((t) => ({ label: `$(${SECRET_TYPE_ICONS[t].id}) ${t.replace(/_/g, ' ')}`, description: t, value: t })),
+      title(2),
+      'Type',
+    );
+    const [{ environments }, { secrets }, { backends }] = await Promise.all([
+      session.request(ListConfigEnvironments, {}),
+      session.request(ListSecrets, {}),
+      session.request(ListSecretsBackends, {}),
+    ]);
+    const known = [...new Set([...environments.map((e) => e.name), ...secrets.map((x) => x.environment)])].sort();
+    const OTHER = '\u0000other';
+    let environment = await pick(
+      [...known.map((e) => ({ label: e, value: e })), { label: '$(add) Another environment…', value: OTHER }],
+      title(3),
+      'Environment',
+    );
+    if (environment === OTHER) {
+      environment = required(await vscode.window.showInputBox({ title: title(3), prompt: 'Environment name', ignoreFocusOut: true, validateInput: environmentNameProblem }));
+    }
+    const usable = backends.filter((b) => b.configured).sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+    const backend = await pick(
+      usable.map((b) => ({ label: b.name, description: `${b.isDefault ? 'default · ' : ''}${b.address ?? ''}`, value: b.name })),
+      title(4),
+      'Where the value lives (fixed for the secret\'s life)',
+    );
+    const policy = await pick(
+      ROTATION_CHOICES.map((c) => ({ label: c.label, description: c.description, value: c.policy })),
+      title(5),
+      'Rotation policy',
+    );
+    const customDays =
+      policy === 'custom'
+        ? Number(required(await vscode.window.showInputBox({ title: title(5), prompt: 'Rotate every how many days?', ignoreFocusOut: true, validateInput: customDaysProblem })))
+        : undefined;
+    const generate =
+      type === 'certificate'
+        ? false
+        : await pick(
+            [
+              { label: '$(sparkle) Generate a value', description: `random, in the shape of a ${type.replace(/_/g, ' ')}`, value: true },
+              { label: '$(edit) Enter the value', description: 'typed in a password box', value: false },
+            ],
+            title(6),
+            'Value',
+          );
+    const value = generate
+      ? undefined
+      : required(
+          await vscode.window.showInputBox({
+            title: title(6),
+            prompt: `Value of ${name} (never shown again; reveal copies it to the clipboard)`,
+            password: true,
+            ignoreFocusOut: true,
+            validateInput: (v) => (v.length === 0 ? 'The value cannot be empty.' : undefined),
+          }),
+        );
+    const created = await session.request(CreateSecret, {
+      name,
+      type,
+      environment,
+      backend,
+      rotation: customDays !== undefined ? { policy, customDays } : { policy },
+      ...(value !== undefined ? { value } : { generate: true }),
+    });
+    log.info(`Created secret ${created.name} (${created.environment}, ${created.backend})`);
+    throttle.trigger();
+    void vscode.window.showInformationMessage(`Secret "${created.name}" created in ${created.environment} (${created.backend}).`);
+  };
+
+  const deleteSecret = async (arg: unknown): Promise<void> => {
+    const secret = await resolveSecret(arg, 'delete');
+    const prompt = deleteSecretPrompt(secret);
+    const yes = await vscode.window.showWarningMessage(prompt.message, { modal: true, detail: prompt.detail }, 'Delete');
+    if (yes !== 'Delete') return;
+    await session.request(DeleteSecret, { id: secret.id });
+    log.info(`Deleted secret ${secret.name} (${secret.environment}, ${secret.backend})`);
+    throttle.trigger();
+    vscode.window.setStatusBarMessage(`$(trash) Secret "${secret.name}" (${secret.environment}) deleted.`, CONFIRM_MS);
+  };
+
   const pickEnvironment = async (title: string): Promise<string> => {
     const { environments } = await session.request(ListConfigEnvironments, {});
     return pick(
@@ -282,12 +386,91 @@ export function registerSecrets(ctx: vscode.ExtensionContext, session: DaemonSes
       'A version to compare with the current one',
     );
     const right = latest.op === 'delete' ? docUri(environment, key, latest.version) : docUri(environment, key, 'current');
+    shownInDiff.set(`${environment}\u0000${key}`, chosen.version);
     await vscode.commands.executeCommand('vscode.diff', docUri(environment, key, chosen.version), right, `${environment} / ${key}: v${chosen.version} ↔ v${latest.version} (current)`);
+  };
+
+  /** The version each key's history diff showed last: Roll Back from that editor offers it first. */
+  const shownInDiff = new Map<string, number>();
+
+  const envDocuments = new Map<string, string>();
+  let comparisons = 0;
+  const envContentProvider: vscode.TextDocumentContentProvider = {
+    provideTextDocumentContent: (uri) => envDocuments.get(uri.path) ?? '# This comparison is no longer held; run Compare Config Environments again.\n',
+  };
+
+  const compareEnvironments = async (arg: unknown): Promise<void> => {
+    const from = configRefOf(arg)?.environment ?? (await pickEnvironment('Compare Config Environments (1/2)'));
+    const { environments } = await session.request(ListConfigEnvironments, {});
+    const to = await pick(
+      environments.filter((e) => e.name !== from).map((e) => ({ label: e.name, description: `${e.entryCount} keys`, value: e.name })),
+      `Compare ${from} with… (2/2)`,
+      'Environment',
+    );
+    const [diff, left, right] = await Promise.all([
+      session.request(DiffConfig, { from: { environment: from }, to: { environment: to } }),
+      session.request(ListConfig, { environment: from }),
+      session.request(ListConfig, { environment: to }),
+    ]);
+    const docs = envCompareDocuments({ environment: from, entries: left.entries }, { environment: to, entries: right.entries }, diff);
+    const n = ++comparisons;
+    const leftPath = `/${n}/${encodeURIComponent(from)}.env`;
+    const rightPath = `/${n}/${encodeURIComponent(to)}.env`;
+    envDocuments.set(leftPath, docs.left);
+    envDocuments.set(rightPath, docs.right);
+    for (const k of [...envDocuments.keys()].slice(0, Math.max(0, envDocuments.size - 2 * MAX_ENV_DOCUMENTS))) envDocuments.delete(k);
+    log.info(`Config compare ${from} ↔ ${to}: ${diff.entries.length} differing keys, ${diff.unchanged} same`);
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      vscode.Uri.from({ scheme: CONFIG_ENV_SCHEME, path: leftPath }),
+      vscode.Uri.from({ scheme: CONFIG_ENV_SCHEME, path: rightPath }),
+      compareTitle(from, to, diff),
+    );
+  };
+
+  const rollbackConfig = async (arg: unknown): Promise<void> => {
+    // From the history diff's title bar the argument is the shown document's address.
+    const fromDoc = arg instanceof vscode.Uri && arg.scheme === CONFIG_SCHEME ? parseConfigDocPath(arg.path) : undefined;
+    const ref = fromDoc ?? configRefOf(arg);
+    const environment = ref?.environment ?? (await pickEnvironment('Roll Back Config Value (1/3)'));
+    let key = ref?.key;
+    if (key === undefined) {
+      const { entries } = await session.request(ListConfig, { environment });
+      key = await pick(
+        entries.map((e) => ({ label: e.key, description: `v${e.version} = ${configValueText(e)}`, value: e.key })),
+        `Roll Back Config Value in ${environment} (2/3)`,
+        'Key',
+      );
+    }
+    const { versions } = await session.request(ConfigHistory, { environment, key, limit: 200 });
+    const latest = versions.reduce((m, v) => Math.max(m, v.version), 0);
+    const targets = rollbackTargets(versions);
+    if (targets.length === 0) {
+      void vscode.window.showInformationMessage(`${environment} / ${key} has no earlier version to roll back to.`);
+      return;
+    }
+    const suggested = shownInDiff.get(`${environment}\u0000${key}`);
+    const ordered = [...targets.filter((v) => v.version === suggested), ...targets.filter((v) => v.version !== suggested)];
+    const target = await pick(
+      ordered.map((v) => ({ ...rollbackItem(v, v.version === suggested), value: v })),
+      `Roll back ${environment} / ${key} (current v${latest}) (3/3)`,
+      'The version whose value becomes current again',
+    );
+    const prompt = rollbackPrompt(environment, key, target, latest);
+    const yes = await vscode.window.showWarningMessage(prompt.message, { modal: true, detail: prompt.detail }, 'Roll Back');
+    if (yes !== 'Roll Back') return;
+    const { entry } = await session.request(RollbackConfig, { environment, key, version: target.version, expectedVersion: latest });
+    log.info(`Config ${environment}/${key} rolled back: v${entry.version} holds the value of v${target.version}`);
+    throttle.trigger();
+    vscode.window.setStatusBarMessage(`$(discard) ${environment} / ${key}: v${entry.version} holds the value of v${target.version}.`, CONFIRM_MS);
   };
 
   ctx.subscriptions.push(
     provider,
     view,
+    vscode.workspace.registerTextDocumentContentProvider(CONFIG_ENV_SCHEME, envContentProvider),
+    vscode.commands.registerCommand(Commands.compareConfigEnvironments, guarded('compare the config environments', compareEnvironments)),
+    vscode.commands.registerCommand(Commands.rollbackConfigValue, guarded('roll back the config value', rollbackConfig)),
     { dispose: () => throttle.dispose() },
     { dispose: () => appendListener?.dispose() },
     { dispose: () => clipboardTimers.forEach((t) => clearTimeout(t)) },
@@ -302,6 +485,8 @@ export function registerSecrets(ctx: vscode.ExtensionContext, session: DaemonSes
     vscode.commands.registerCommand(Commands.rotateSecret, guarded('rotate the secret', rotate)),
     vscode.commands.registerCommand(Commands.revealSecret, guarded('reveal the secret', reveal)),
     vscode.commands.registerCommand(Commands.rollbackSecret, guarded('roll back the secret', rollback)),
+    vscode.commands.registerCommand(Commands.createSecret, guarded('create the secret', createSecret)),
+    vscode.commands.registerCommand(Commands.deleteSecret, guarded('delete the secret', deleteSecret)),
     vscode.commands.registerCommand(Commands.setConfigValue, guarded('set the config value', setConfigValue)),
     vscode.commands.registerCommand(Commands.showConfigHistory, guarded('show the config history', showHistory)),
   );

@@ -1,4 +1,4 @@
-import type { ConfigEntry, ConfigEnvironment, ConfigVersion, SecretMetadata, SecretType } from '../../../daemon/protocol';
+import { SecretEnvironmentName, SecretName, type ConfigEntry, type ConfigEnvironment, type ConfigVersion, type SecretMetadata, type SecretRotationPolicy, type SecretType } from '../../../daemon/protocol';
 
 /** A codicon with a theme colour id, e.g. `{ id: 'error', color: 'list.errorForeground' }`. */
 export interface NodeIcon {
@@ -140,15 +140,22 @@ function environmentNode(env: ConfigEnvironment): EnvironmentNode {
   };
 }
 
-function versionNode(secret: SecretMetadata, v: SecretMetadata['versions'][number]): SecretVersionNode {
+function versionNode(secret: SecretMetadata, v: SecretMetadata['versions'][number], nowMs: number): SecretVersionNode {
   const copied = v.rolledBackFrom !== undefined ? ` · copy of v${v.rolledBackFrom}` : '';
+  const removed = v.destroyed ? ' · destroyed' : v.deleted ? ' · deleted' : '';
+  const grace = v.state === 'previous' && v.graceUntil !== undefined ? ` · grace ${formatSpan(Date.parse(v.graceUntil) - nowMs)} left` : '';
   return {
     kind: 'secretVersion',
     id: `secret:${secret.id}:v${v.version}`,
     label: `v${v.version}`,
-    description: `${v.state}${copied}`,
-    tooltip: `Version ${v.version} of ${secret.name}: ${v.state}\nCreated by ${v.createdBy} at ${v.createdAt}${copied ? `\nRolled back from v${v.rolledBackFrom}` : ''}`,
-    icon: VERSION_ICONS[v.state],
+    description: `${v.state}${removed}${grace}${copied}`,
+    tooltip: [
+      `Version ${v.version} of ${secret.name}: ${v.state}${removed}`,
+      `Created by ${v.createdBy} at ${v.createdAt}`,
+      ...(v.graceUntil !== undefined && v.state === 'previous' ? [`Stays previous until ${v.graceUntil}, then deprecated`] : []),
+      ...(copied ? [`Rolled back from v${v.rolledBackFrom}`] : []),
+    ].join('\n'),
+    icon: v.destroyed || v.deleted ? { id: 'trash', color: 'disabledForeground' } : VERSION_ICONS[v.state],
     secretId: secret.id,
     version: v.version,
   };
@@ -162,18 +169,20 @@ function secretNode(secret: SecretMetadata, nowMs: number): SecretNode {
       : rotation.urgency === 'soon'
         ? { id: SECRET_TYPE_ICONS[secret.type].id, color: 'list.warningForeground' }
         : SECRET_TYPE_ICONS[secret.type];
-  const versions = [...secret.versions].sort((a, b) => b.version - a.version).map((v) => versionNode(secret, v));
+  const versions = [...secret.versions].sort((a, b) => b.version - a.version).map((v) => versionNode(secret, v, nowMs));
+  const hook = secret.lastHookRun;
   return {
     kind: 'secret',
     id: `secret:${secret.id}`,
     label: secret.name,
-    description: `${secret.environment} · ${secret.backend} · v${secret.currentVersion} · ${rotation.text}`,
+    description: `${secret.environment} · ${secret.backend} · v${secret.currentVersion} · ${rotation.text}${hook && !hook.ok ? ' · hook failed' : ''}`,
     tooltip: [
       `${secret.name} (${secret.type.replace(/_/g, ' ')})`,
       `Environment ${secret.environment}, backend ${secret.backend}${secret.location ? ` at ${secret.location}` : ''}`,
       `Current version ${secret.currentVersion} of ${secret.versions.length}`,
       `Rotation: ${secret.rotation.policy}${secret.rotation.customDays !== undefined ? ` (${secret.rotation.customDays} days)` : ''}${secret.nextRotation ? `, next ${secret.nextRotation}` : ''}`,
       `Updated ${secret.updatedAt}`,
+      ...(secret.hook ? [`Rotation hook: ${secret.hook.kind}${hook ? `, last run for v${hook.version} ${hook.ok ? 'ok' : `failed${hook.error ? ` (${hook.error})` : ''}`}` : ''}`] : []),
     ].join('\n'),
     icon,
     secretId: secret.id,
@@ -278,4 +287,46 @@ export function configRefOf(arg: unknown): { environment: string; key?: string }
   const a = arg as { environment?: unknown; key?: unknown };
   if (typeof a.environment !== 'string') return undefined;
   return typeof a.key === 'string' ? { environment: a.environment, key: a.key } : { environment: a.environment };
+}
+
+/** The rotation policies the Create Secret command offers, in order. */
+export const ROTATION_CHOICES: readonly { label: string; description: string; policy: SecretRotationPolicy['policy'] }[] = [
+  { label: 'Never', description: 'rotate only by hand', policy: 'never' },
+  { label: 'Daily', description: 'every day', policy: 'daily' },
+  { label: 'Weekly', description: 'every 7 days', policy: 'weekly' },
+  { label: 'Monthly', description: 'every 30 days', policy: 'monthly' },
+  { label: 'Quarterly', description: 'every 90 days', policy: 'quarterly' },
+  { label: 'Custom…', description: 'every N days', policy: 'custom' },
+];
+
+/** Why a typed secret name is refused (the daemon's own rule), or undefined when it is fine. */
+export function secretNameProblem(text: string): string | undefined {
+  const r = SecretName.safeParse(text);
+  return r.success ? undefined : (r.error.issues[0]?.message ?? 'not a valid secret name');
+}
+
+/** Why a typed environment name is refused, or undefined when it is fine. */
+export function environmentNameProblem(text: string): string | undefined {
+  const r = SecretEnvironmentName.safeParse(text);
+  return r.success ? undefined : (r.error.issues[0]?.message ?? 'not a valid environment name');
+}
+
+/** Why a typed number of days is refused, or undefined. */
+export function customDaysProblem(text: string): string | undefined {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n >= 1 && n <= 3650 ? undefined : 'a whole number of days from 1 to 3650';
+}
+
+/** The modal confirmation of Delete Secret: it names the secret, its environment and what happens to the value. */
+export function deleteSecretPrompt(secret: Pick<SecretMetadata, 'name' | 'environment' | 'backend' | 'versions'>): { message: string; detail: string } {
+  const where =
+    secret.backend === 'local'
+      ? 'Every version is erased from the local vault file; this cannot be undone.'
+      : secret.backend === 'hashicorp'
+        ? 'Its versions are soft-deleted in HashiCorp Vault (an operator can still undelete them there).'
+        : 'AWS Secrets Manager schedules it for deletion after its recovery window.';
+  return {
+    message: `Delete secret "${secret.name}" in environment "${secret.environment}"?`,
+    detail: `${secret.versions.length} ${secret.versions.length === 1 ? 'version' : 'versions'} in ${secret.backend}. ${where} The deletion is recorded in the audit trail.`,
+  };
 }

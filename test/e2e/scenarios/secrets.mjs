@@ -3,10 +3,11 @@
 // context menu makes a new version in the daemon, and the view reads well in a light and a dark theme.
 import assert from 'node:assert/strict';
 
-export const name = 'secrets: config entry and secret in the view, rotate from the context menu, light and dark';
+export const name = 'secrets: config entry and secret in the view, rotate from the context menu, light and dark, create from the palette, delete with confirmation';
 
 const SECRET = { name: 'e2e_payment_api_key', type: 'api_key', environment: 'staging' };
 const CONFIG = { environment: 'staging', key: 'E2E_CHECKOUT_TIMEOUT_MS', value: 2500 };
+const TYPED = { name: 'e2e_typed_webhook_secret', environment: 'staging', value: 'E2E-typed-value-7f3a' };
 
 /** @param {any} ctx see test/e2e/run.mjs */
 export async function run(ctx) {
@@ -59,7 +60,7 @@ export async function run(ctx) {
   // The versions under the row.
   if ((await secretRow.getAttribute('aria-expanded')) === 'false') await secretRow.locator('.monaco-tl-twistie').click();
   await row('v2').locator('.label-description').filter({ hasText: /^current$/ }).waitFor({ state: 'visible', timeout: 15_000 });
-  await row('v1').locator('.label-description').filter({ hasText: /^previous$/ }).waitFor({ state: 'visible' });
+  await row('v1').locator('.label-description').filter({ hasText: /^previous · grace \d+h left$/ }).waitFor({ state: 'visible' });
 
   // A change made elsewhere shows up live (config/didChange).
   await ctx.rpc('config/set', { ...CONFIG, value: 3000 });
@@ -76,6 +77,29 @@ export async function run(ctx) {
   await diff.locator('.editor.original .view-lines', { hasText: '2500' }).waitFor({ state: 'visible', timeout: 15_000 });
   await diff.locator('.editor.modified .view-lines', { hasText: '3000' }).waitFor({ state: 'visible', timeout: 15_000 });
   await ctx.screenshot('secrets-config-history-diff');
+
+  // Roll back from the diff editor's title bar: the version the diff shows is offered first, a modal confirms.
+  await page.locator('.editor-actions .action-label[aria-label="Roll Back Config Value…"]').first().click();
+  await ctx.pickQuickInputItem('v1 (shown in the diff)', 'version');
+  const rollbackConfirm = page.locator('.monaco-dialog-box', { hasText: `Roll back ${CONFIG.environment} / ${CONFIG.key} to v1?` });
+  await rollbackConfirm.waitFor({ state: 'visible' });
+  await ctx.screenshot('secrets-config-rollback-confirm');
+  await rollbackConfirm.locator('.monaco-button', { hasText: /^Roll Back$/ }).click();
+  await entry.locator('.label-description').filter({ hasText: '= 2500' }).waitFor({ state: 'visible', timeout: 15_000 });
+  const rolledBack = await ctx.rpc('config/get', { environment: CONFIG.environment, key: CONFIG.key });
+  assert.equal(rolledBack.value, 2500, 'the daemon holds v1 again');
+  assert.ok(rolledBack.version >= 3, 'as a new version');
+  await ctx.closeAllEditors();
+
+  // Two environments side by side in the diff editor, as sorted KEY=value text.
+  await ctx.runCommand('CogniForge: Compare Config Environments…');
+  await quickInputStep(ctx, 'Compare Config Environments (1/2)', 'staging');
+  await quickInputStep(ctx, 'Compare staging with…', 'production');
+  await page.locator('.tabs-container .tab', { hasText: 'Config staging ↔ production' }).waitFor({ state: 'visible', timeout: 15_000 });
+  const envDiff = page.locator('.monaco-diff-editor');
+  await envDiff.locator('.editor.original .view-lines', { hasText: `${CONFIG.key}=2500` }).waitFor({ state: 'visible', timeout: 15_000 });
+  await envDiff.locator('.editor.modified .view-lines', { hasText: '# production' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await ctx.screenshot('secrets-config-compare-environments');
   await ctx.closeAllEditors();
 
   await ctx.runCommand('Notifications: Clear All Notifications');
@@ -91,6 +115,61 @@ export async function run(ctx) {
 
   await ctx.rpc('secrets/delete', { id: created.id });
   await secretRow.waitFor({ state: 'detached', timeout: 15_000 });
+
+  // Create Secret from the palette: name, type, environment, backend, rotation, a typed value.
+  const { secrets: leftovers } = await ctx.rpc('secrets/list', { environment: TYPED.environment });
+  for (const old of leftovers.filter((s) => s.name === TYPED.name)) await ctx.rpc('secrets/delete', { id: old.id });
+  await ctx.runCommand('Notifications: Clear All Notifications');
+  await ctx.runCommand('CogniForge: Create Secret');
+  await quickInputStep(ctx, 'Create Secret (1/6)', TYPED.name, { pick: false });
+  await quickInputStep(ctx, 'Create Secret (2/6)', 'webhook secret');
+  await quickInputStep(ctx, 'Create Secret (3/6)', TYPED.environment);
+  await quickInputStep(ctx, 'Create Secret (4/6)', 'local');
+  await quickInputStep(ctx, 'Create Secret (5/6)', 'Weekly');
+  await quickInputStep(ctx, 'Create Secret (6/6)', 'Enter the value');
+  const password = page.locator('.quick-input-widget .quick-input-box input[type=password]');
+  await password.waitFor({ state: 'visible', timeout: 10_000 });
+  await password.fill(TYPED.value);
+  await ctx.screenshot('secrets-create-value-masked');
+  await password.press('Enter');
+  await page.locator('.notification-toast', { hasText: `Secret "${TYPED.name}" created in ${TYPED.environment} (local).` }).waitFor({ state: 'visible', timeout: 15_000 });
+  const typedRow = row(TYPED.name);
+  await typedRow.locator('.label-description').filter({ hasText: `${TYPED.environment} · local · v1 · rotates in 6d` }).waitFor({ state: 'visible', timeout: 15_000 });
+  const made = (await ctx.rpc('secrets/list', { environment: TYPED.environment })).secrets.find((s) => s.name === TYPED.name);
+  assert.equal(made.type, 'webhook_secret');
+  assert.deepEqual(made.rotation, { policy: 'weekly' });
+  assert.equal((await ctx.rpc('secrets/reveal', { id: made.id })).value, TYPED.value, 'the typed value reached the vault');
+  assert.ok(!(await pane.textContent()).includes(TYPED.value), 'the value never shows in the view');
+
+  // Delete from the palette (the row's context menu has it too): the confirmation names the secret and its environment.
+  await ctx.runCommand('Notifications: Clear All Notifications');
+  await ctx.runCommand('CogniForge: Delete Secret');
+  await quickInputStep(ctx, 'Which secret to delete?', TYPED.name);
+  const confirm = page.locator('.monaco-dialog-box', { hasText: `Delete secret "${TYPED.name}" in environment "${TYPED.environment}"?` });
+  await confirm.waitFor({ state: 'visible' });
+  await ctx.screenshot('secrets-delete-confirm');
+  await confirm.locator('.monaco-button', { hasText: /^Delete$/ }).click();
+  await typedRow.waitFor({ state: 'detached', timeout: 15_000 });
+  const after = (await ctx.rpc('secrets/list', { environment: TYPED.environment })).secrets;
+  assert.ok(!after.some((s) => s.name === TYPED.name), 'the daemon deleted it');
+  const [lastAudit] = (await ctx.rpc('secrets/audit', { secretId: made.id, limit: 1 })).entries;
+  assert.equal(lastAudit.action, 'deleted');
+}
+
+/**
+ * One step of a multi-step command: wait for the quick input titled `title`, type `text` and take it
+ * (for a pick, once the typed text has filtered the focused row to it).
+ */
+async function quickInputStep(ctx, title, text, { pick = true } = {}) {
+  const { page } = ctx;
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 10_000 });
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(text);
+  if (pick) {
+    const focused = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused .label-name').first();
+    await ctx.waitFor(async () => ((await focused.textContent().catch(() => '')) ?? '').includes(text), { what: `"${text}" to be focused in ${title}` });
+  }
+  await input.press('Enter');
 }
 
 /** Chooses an entry of the open context menu; a click while the menu still animates in can be lost, so hover and Enter. */

@@ -75,12 +75,16 @@ describe('secrets over the real daemon', () => {
 
     await c.request('secrets/delete', { id: generated.id });
     const audit = await c.request<{ entries: { action: string; actor: string; secretId: string }[] }>('secrets/audit', { secretId: s.id });
-    expect(audit.entries.map((e) => e.action)).toEqual(['revealed', 'revealed', 'rolledBack', 'rotated', 'created']);
+    // The stale rotation and the read token's reveal were refused, and both refusals are in the chain
+    // too, naming the secret (the scope refusal is read from the raw params of a secret we hold).
+    expect(audit.entries.map((e) => e.action)).toEqual(['denied', 'revealed', 'revealed', 'rolledBack', 'denied', 'rotated', 'created']);
+    expect(audit.entries[0]).toMatchObject({ actor: 'reader', secretId: s.id });
     const rest = await d.http(`/api/config/secrets/audit?secretId=${s.id}&limit=2`);
     expect(rest.status).toBe(200);
-    expect(((await rest.json()) as { entries: { action: string }[] }).entries.map((e) => e.action)).toEqual(['revealed', 'revealed']);
+    expect(((await rest.json()) as { entries: { action: string }[] }).entries.map((e) => e.action)).toEqual(['denied', 'revealed']);
     expect((await d.http('/api/config/secrets/audit?limit=0')).status).toBe(400);
-    expect(await c.request('secrets/verifyAudit', {})).toEqual({ ok: true, entries: 8 });
+    // 8 successes, the stale rotation and the reader's scope refusal.
+    expect(await c.request('secrets/verifyAudit', {})).toEqual({ ok: true, entries: 10 });
 
     const tokens = vaultTokens(d.dataDir);
     expect(tokens).toHaveLength(3);

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../daemon/protocol';
-import { AWSCURRENT, AwsSecretsManagerBackend } from '../../../daemon/services/secrets/backends/awsSecretsManager';
+import { AWSCURRENT, AWSPREVIOUS, AwsSecretsManagerBackend } from '../../../daemon/services/secrets/backends/awsSecretsManager';
+import { HashicorpVaultBackend } from '../../../daemon/services/secrets/backends/hashicorpVault';
 import { startFakeVault, type FakeVault } from '../helpers/fakeVault';
 import { MOTO_ENV, motoUnavailableReason, startMoto, type MotoServer } from '../helpers/moto';
 import { makeTempDir, rpcError, runDaemonToExit, useDaemons, type DaemonProcess, type RpcClient } from '../helpers/daemonProcess';
@@ -124,6 +125,36 @@ describe.skipIf(skipReason !== undefined)('secrets in AWS Secrets Manager (moto)
     expect(await c.request('secrets/reveal', { id: h.id })).toEqual({ id: h.id, version: 3, value: values[2] });
     expect((await c.request<Meta>('secrets/get', { id: h.id })).versions.map((v) => v.backendRef)).toEqual(['1', '2', '3']);
 
+    // Versions through one API. Vault: soft delete, undelete, destroy as KV v2 does them.
+    const kv = new HashicorpVaultBackend({ address: vault.address, token: vault.token, mount: 'secret', pathPrefix: 'cogniforge/', requestTimeoutMs: 3000 });
+    const hLoc = { secretId: h.id, name: h.name, environment: h.environment, location: h.location! };
+    const labelsOf = async (ref: string) => (await kv.versions(hLoc)).find((v) => v.ref === ref)?.labels;
+    await c.request('secrets/deleteVersion', { id: h.id, version: 1 });
+    expect(await labelsOf('1')).toEqual(['deleted']);
+    expect((await rpcError(c.request('secrets/reveal', { id: h.id, version: 1 }))).message).toMatch(/deleted/);
+    await c.request('secrets/undeleteVersion', { id: h.id, version: 1 });
+    expect(await labelsOf('1')).toEqual([]);
+    expect((await c.request<{ value: string }>('secrets/reveal', { id: h.id, version: 1 })).value).toBe(values[2]);
+    const destroyed = await c.request<Meta & { versions: { destroyed?: boolean }[] }>('secrets/destroyVersion', { id: h.id, version: 1 });
+    expect(destroyed.versions[0]).toMatchObject({ version: 1, destroyed: true });
+    expect(await labelsOf('1')).toEqual(['destroyed']);
+    expect((await rpcError(c.request('secrets/deleteVersion', { id: h.id, version: 3 }))).code).toBe(ErrorCode.FailedPrecondition);
+    // Vault has no current pointer: restoring the previous version is its rollback (a new version).
+    const hRestored = await c.request<Meta>('secrets/restorePrevious', { id: h.id });
+    expect(hRestored).toMatchObject({ currentVersion: 4, versions: [{}, {}, {}, { version: 4, backendRef: '4', rolledBackFrom: 2 }] });
+    expect(vault.stored(h.location!, 4)).toEqual({ value: values[3] });
+
+    // AWS: restoring the previous version moves AWSCURRENT back to AWSPREVIOUS, no new version.
+    const aRestored = await c.request<Meta>('secrets/restorePrevious', { id: a.id });
+    expect(aRestored.currentVersion).toBe(2);
+    expect(aRestored.versions.map((v) => v.state)).toEqual(['deprecated', 'current', 'previous']);
+    expect(await aws.readStage(awsLoc, AWSCURRENT)).toBe(values[1]);
+    expect(await aws.readStage(awsLoc, AWSPREVIOUS)).toBe(values[0]);
+    expect(await c.request('secrets/reveal', { id: a.id })).toEqual({ id: a.id, version: 2, value: values[1] });
+    const noPerVersion = await rpcError(c.request('secrets/deleteVersion', { id: a.id, version: 1 }));
+    expect(noPerVersion.code).toBe(ErrorCode.FailedPrecondition);
+    expect(noPerVersion.message).toMatch(/AWS Secrets Manager cannot delete a single version/);
+
     // Vault goes down: a clear, quick error naming the backend and its address; nothing recorded.
     const auditBefore = (await c.request<{ entries: unknown[] }>('secrets/audit', { limit: 1000 })).entries.length;
     await vault.close();
@@ -132,8 +163,16 @@ describe.skipIf(skipReason !== undefined)('secrets in AWS Secrets Manager (moto)
     expect(down.message).toContain(`secrets backend hashicorp at ${vault.address} is unreachable`);
     expect(down.message).not.toContain('hc-never-written-5');
     expect((await rpcError(c.request('secrets/reveal', { id: h.id }))).code).toBe(ErrorCode.BackendUnavailable);
-    expect((await c.request<Meta>('secrets/get', { id: h.id })).currentVersion).toBe(3);
-    expect((await c.request<{ entries: unknown[] }>('secrets/audit', { limit: 1000 })).entries.length).toBe(auditBefore);
+    expect((await c.request<Meta>('secrets/get', { id: h.id })).currentVersion).toBe(4);
+    // The two attempts are audited as failed, with the reason; nothing else changed.
+    const afterDown = (await c.request<{ entries: { action: string; outcome: string; attempted?: string; reason?: string }[] }>('secrets/audit', { limit: 1000 })).entries;
+    expect(afterDown.length).toBe(auditBefore + 2);
+    expect(afterDown.slice(0, 2).map((e) => [e.action, e.outcome, e.attempted])).toEqual([
+      ['denied', 'failed', 'secrets/reveal'],
+      ['denied', 'failed', 'secrets/rotate'],
+    ]);
+    expect(afterDown[1]!.reason).toContain('unreachable');
+    expect(JSON.stringify(afterDown)).not.toContain('hc-never-written-5');
     const health = await c.request<{ backends: { name: string; healthy?: boolean; detail?: string }[] }>('secrets/backends', {});
     expect(health.backends.find((b) => b.name === 'hashicorp')).toMatchObject({ healthy: false });
     expect(health.backends.find((b) => b.name === 'aws')).toMatchObject({ healthy: true });
@@ -143,7 +182,7 @@ describe.skipIf(skipReason !== undefined)('secrets in AWS Secrets Manager (moto)
     expect((await c.request<{ secrets: Meta[] }>('secrets/list', {})).secrets.map((s) => s.name)).toEqual(['local_one', 'db_password']);
     await expect(aws.readStage(awsLoc, AWSCURRENT)).rejects.toThrow();
     await aws.restore(awsLoc, []);
-    expect(await aws.readStage(awsLoc, AWSCURRENT)).toBe(values[0]);
+    expect(await aws.readStage(awsLoc, AWSCURRENT)).toBe(values[1]);
     await c.close();
     await d2.stop();
 

@@ -25,10 +25,15 @@ export class LocalBackend implements SecretBackend {
     return this.vault.file;
   }
 
-  write(secret: SecretLocator, w: BackendWrite): Promise<BackendWritten> {
+  async write(secret: SecretLocator, w: BackendWrite): Promise<BackendWritten> {
     // An entry already there is an orphan of a write whose event never became durable: replace it.
-    this.vault.put([{ secretId: secret.secretId, version: w.version, value: w.value }]);
-    return Promise.resolve({ ref: String(w.version), location: this.vault.file });
+    await this.vault.putAsync([{ secretId: secret.secretId, version: w.version, value: w.value }]);
+    return { ref: String(w.version), location: this.vault.file };
+  }
+
+  /** Many versions in one durable file write (bulk rotation). */
+  async writeMany(writes: readonly { secretId: string; version: number; value: string }[]): Promise<void> {
+    await this.vault.putAsync(writes);
   }
 
   read(secret: SecretLocator, ref: string): Promise<string> {

@@ -6,7 +6,12 @@ import {
   configRefOf,
   configValueText,
   configVersionDocument,
+  customDaysProblem,
+  deleteSecretPrompt,
   dueCount,
+  environmentNameProblem,
+  ROTATION_CHOICES,
+  secretNameProblem,
   isSecretEventType,
   MASK,
   parseConfigDocPath,
@@ -194,5 +199,47 @@ describe('command arguments', () => {
   it('recognises the secrets service events', () => {
     expect(isSecretEventType('secret.rotated')).toBe(true);
     expect(isSecretEventType('slo.changed')).toBe(false);
+  });
+});
+
+describe('rotation grace, removed versions and hooks in the tree', () => {
+  it('shows the grace left on a previous version, removed versions and a failed hook', () => {
+    const s = secret({
+      id: 'sec_00000000000000aa',
+      name: 'hooked',
+      versions: [
+        { version: 1, createdAt: iso(NOW - 40 * DAY), createdBy: 'owner', state: 'deprecated', destroyed: true },
+        { version: 2, createdAt: iso(NOW - 2 * DAY), createdBy: 'owner', state: 'previous', graceUntil: iso(NOW + 5 * 3_600_000) },
+        { version: 3, createdAt: iso(NOW - DAY), createdBy: 'scheduler', state: 'current' },
+      ],
+      currentVersion: 3,
+      hook: { kind: 'command', command: '/usr/local/bin/deploy', args: [], valueOnStdin: false, timeoutMs: 30_000 },
+      lastHookRun: { version: 3, kind: 'command', ok: false, exitCode: 2, durationMs: 12, error: 'exit code 2', at: iso(NOW - DAY) },
+    });
+    const row = buildSecretsTree([], [s], NOW)[1]!.children[0] as SecretNode;
+    expect(row.description).toMatch(/hook failed$/);
+    expect(row.tooltip).toContain('Rotation hook: command, last run for v3 failed (exit code 2)');
+    expect(row.children.map((v) => v.description)).toEqual(['current', 'previous · grace 5h left', 'deprecated · destroyed']);
+    expect(row.children[2]!.icon.id).toBe('trash');
+  });
+});
+
+describe('Create Secret and Delete Secret helpers', () => {
+  it('validates names, environments and custom days with the daemon rules', () => {
+    expect(secretNameProblem('payments_api')).toBeUndefined();
+    expect(secretNameProblem('1bad')).toMatch(/start with a letter/);
+    expect(environmentNameProblem('qa-2')).toBeUndefined();
+    expect(environmentNameProblem('Prod')).toMatch(/lower case/);
+    expect(customDaysProblem('14')).toBeUndefined();
+    expect(customDaysProblem('0')).toBeDefined();
+    expect(customDaysProblem('1.5')).toBeDefined();
+    expect(ROTATION_CHOICES.map((c) => c.policy)).toEqual(['never', 'daily', 'weekly', 'monthly', 'quarterly', 'custom']);
+  });
+
+  it('names the secret, its environment and what happens to the value in the delete confirmation', () => {
+    const local = deleteSecretPrompt(secret({ id: 'sec_00000000000000bb', name: 'db_password', environment: 'staging' }));
+    expect(local.message).toBe('Delete secret "db_password" in environment "staging"?');
+    expect(local.detail).toMatch(/^2 versions in local\. Every version is erased from the local vault file/);
+    expect(deleteSecretPrompt(secret({ id: 'sec_00000000000000cc', name: 'x', backend: 'aws' })).detail).toMatch(/recovery window/);
   });
 });
