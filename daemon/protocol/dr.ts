@@ -381,8 +381,9 @@ export const DidProgressDr = defineNotification(
 export const DidChangeDr = defineNotification(
   'dr/didChange',
   z.object({
-    change: z.enum(['planCreated', 'planUpdated', 'planDeleted', 'backupRegistered', 'backupVerified', 'backupDeleted']),
+    change: z.enum(['planCreated', 'planUpdated', 'planDeleted', 'backupRegistered', 'backupVerified', 'backupDeleted', 'drillDue']),
+    /** The plan or backup id. */
     id: z.string(),
   }),
-  'A plan or a backup registration changed.',
+  "A plan or a backup registration changed, or a plan's test fell due (`drillDue`, again daily while it stays overdue).",
 );

@@ -107,12 +107,15 @@ export const EscalationLevel = z.object({
 });
 export type EscalationLevel = z.infer<typeof EscalationLevel>;
 
+/** Most levels a policy may have. */
+export const MAX_ESCALATION_LEVELS = 10;
+
 export const EscalationPolicy = z.object({
   severity: Severity,
   levels: z
     .array(EscalationLevel)
     .min(1)
-    .max(10)
+    .max(MAX_ESCALATION_LEVELS)
     .refine((l) => l[0]?.delayMinutes === 0, { message: 'level 1 is paged when the incident is created: its delayMinutes must be 0' })
     .refine((l) => l.every((x, i) => i === 0 || x.delayMinutes > l[i - 1]!.delayMinutes), { message: 'delayMinutes must increase from level to level' }),
   /** True while the built-in default is in force (never upserted). */

@@ -20,6 +20,7 @@ import {
 import type { DaemonFeature } from '../../server/feature';
 import { DrEvent, DrProjection } from './drProjection';
 import { DrService, type DrServiceOptions } from './drService';
+import { DRILL_DUE_EVENT, DrillReminders, REMINDER_TRIGGERS } from './drillReminders';
 import { RealStepExecutors, stopLeftoverProcesses, type StepExecutors } from './stepExecutors';
 
 export interface DrFeatureOptions extends Pick<DrServiceOptions, 'findExecutable'> {
@@ -36,7 +37,8 @@ const PROGRESS: Record<string, 'runStarted' | 'stepStarted' | 'stepFinished' | '
   [DrEvent.runFinished]: 'runFinished',
 };
 
-const CHANGE: Record<string, 'planCreated' | 'planUpdated' | 'planDeleted' | 'backupRegistered' | 'backupVerified' | 'backupDeleted'> = {
+const CHANGE: Record<string, 'planCreated' | 'planUpdated' | 'planDeleted' | 'backupRegistered' | 'backupVerified' | 'backupDeleted' | 'drillDue'> = {
+  [DRILL_DUE_EVENT]: 'drillDue',
   [DrEvent.planCreated]: 'planCreated',
   [DrEvent.planUpdated]: 'planUpdated',
   [DrEvent.planDeleted]: 'planDeleted',
@@ -49,11 +51,12 @@ const CHANGE: Record<string, 'planCreated' | 'planUpdated' | 'planDeleted' | 'ba
 export function drFeature(options: DrFeatureOptions = {}): DaemonFeature {
   const projection = new DrProjection();
   let service: DrService | undefined;
+  let reminders: DrillReminders | undefined;
   return {
     name: 'dr',
     projections: [projection],
     reservedEventTypes: ['dr.**', 'backup.**'],
-    register({ router, rest, store, clock, server, policies, config, log }) {
+    register({ router, rest, store, clock, server, policies, config, log, scheduler }) {
       const executors =
         options.executors ?? new RealStepExecutors({ clock, policies, defaultCwd: config.dataDir, env: options.env ?? process.env });
       const dr = new DrService(store, projection, clock, executors, {
@@ -62,6 +65,9 @@ export function drFeature(options: DrFeatureOptions = {}): DaemonFeature {
         log: (level, message) => log[level](message),
       });
       service = dr;
+      const drills = new DrillReminders({ store, scheduler, projection, clock });
+      drills.register();
+      reminders = drills;
       router
         .on(ListPlans, () => ({ plans: dr.listPlans() }))
         .on(GetPlan, ({ id }) => dr.getPlan(id))
@@ -89,6 +95,13 @@ export function drFeature(options: DrFeatureOptions = {}): DaemonFeature {
       // From the log, so a client sees exactly what was recorded, in order.
       store.onAppend((events) => {
         for (const e of events) {
+          if (REMINDER_TRIGGERS.has(e.type)) {
+            const p = e.payload as { id?: unknown; plan?: { id?: unknown }; runId?: unknown };
+            const planId = typeof p.runId === 'string' ? projection.run(p.runId)?.planId : (p.id ?? p.plan?.id);
+            if (typeof planId === 'string') {
+              drills.sync(planId).catch((err: unknown) => log.error(`dr: could not move the drill reminder of ${planId}: ${err instanceof Error ? err.message : String(err)}`));
+            }
+          }
           const progress = PROGRESS[e.type];
           if (progress) {
             const p = e.payload as { run?: { id?: unknown }; runId?: unknown; index?: unknown };
@@ -99,8 +112,8 @@ export function drFeature(options: DrFeatureOptions = {}): DaemonFeature {
           }
           const change = CHANGE[e.type];
           if (change) {
-            const p = e.payload as { id?: unknown; plan?: { id?: unknown }; backup?: { id?: unknown } };
-            const id = p.id ?? p.plan?.id ?? p.backup?.id;
+            const p = e.payload as { id?: unknown; plan?: { id?: unknown }; backup?: { id?: unknown }; planId?: unknown };
+            const id = p.id ?? p.plan?.id ?? p.backup?.id ?? p.planId;
             if (typeof id === 'string') server.notifyAll(DidChangeDr, { change, id });
           }
         }
@@ -109,6 +122,7 @@ export function drFeature(options: DrFeatureOptions = {}): DaemonFeature {
     async start() {
       await service?.seedDefaults();
       await service?.markInterruptedRuns();
+      await reminders?.syncAll();
     },
     async close() {
       await service?.close();

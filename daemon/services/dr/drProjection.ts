@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BackupSpec, BackupState, DrPlan, DrRun, FINAL_RUN_STATUSES, type Backup, type DrRun as DrRunType, type RunStatus } from '../../protocol/dr';
+import { BackupSpec, BackupState, DrPlan, DrRun, FINAL_RUN_STATUSES, RunStep, type Backup, type DrRun as DrRunType, type RunStatus } from '../../protocol/dr';
 import type { EventRecord, Projection } from '../../store/types';
 
 /** Event types of the DR domain; only this feature appends them (they are reserved). */
@@ -20,20 +20,22 @@ export const PlanPayload = z.object({ plan: DrPlan });
 export const PlanDeletedPayload = z.object({ id: z.string() });
 export const RunStartedPayload = z.object({ run: DrRun });
 export const StepStartedPayload = z.object({ runId: z.string(), index: z.number().int().min(0), waiting: z.boolean() });
-export const StepFinishedPayload = z.object({
+/** A finished step's outcome: the optional outcome fields of `RunStep` itself, so the two cannot drift. */
+export const StepFinishedPayload = RunStep.pick({
+  exitCode: true,
+  signal: true,
+  httpStatus: true,
+  attempts: true,
+  stdoutTail: true,
+  stderrTail: true,
+  error: true,
+  confirmedBy: true,
+  note: true,
+}).extend({
   runId: z.string(),
   index: z.number().int().min(0),
   status: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']),
   durationMs: z.number().min(0),
-  exitCode: z.number().int().optional(),
-  signal: z.string().optional(),
-  httpStatus: z.number().int().optional(),
-  attempts: z.number().int().optional(),
-  stdoutTail: z.string().optional(),
-  stderrTail: z.string().optional(),
-  error: z.string().optional(),
-  confirmedBy: z.string().optional(),
-  note: z.string().optional(),
 });
 export type StepFinishedPayload = z.infer<typeof StepFinishedPayload>;
 export const RunFinishedPayload = z.object({

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { NotificationParamsOf } from '../../protocol';
 import type { Incident, IncidentStatus } from '../../protocol/incidents';
-import { Channel, EscalationTarget, type DidEscalateIncident } from '../../protocol/oncall';
+import { Channel, EscalationTarget, MAX_ESCALATION_LEVELS, type DidEscalateIncident } from '../../protocol/oncall';
 import type { Scheduler, TimerFiring } from '../scheduler/scheduler';
 import type { Clock } from '../shared/clock';
 import type { EventStore, NewEvent } from '../../store/types';
@@ -82,12 +82,11 @@ export class EscalationEngine {
   async afterTransition(incidentId: string, from: IncidentStatus, to: IncidentStatus, actor: string): Promise<void> {
     if (from === 'detected') {
       const cancelled: number[] = [];
-      for (const t of this.deps.scheduler.pending({ kind: ESCALATION_TIMER })) {
-        const p = LevelTimerPayload.safeParse(t.payload);
-        if (p.success && p.data.incidentId === incidentId && (await this.deps.scheduler.cancel(t.timerId, actor))) cancelled.push(p.data.level);
+      // By key, level by level: listing every pending timer would cost as much as there are open incidents.
+      for (let level = 1; level <= MAX_ESCALATION_LEVELS; level++) {
+        if (await this.deps.scheduler.cancel(levelKey(incidentId, level), actor)) cancelled.push(level);
       }
       if (cancelled.length > 0) {
-        cancelled.sort((a, b) => a - b);
         await this.append([{ type: EscalationEvent.escalationStopped, actor, payload: { incidentId, reason: `moved to ${to}`, cancelledLevels: cancelled } }]);
       }
     }

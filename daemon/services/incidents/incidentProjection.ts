@@ -65,9 +65,38 @@ interface IncidentState extends Omit<Incident, 'hasReview'> {
   review?: Review;
 }
 
-interface Snapshot {
+/** Snapshot format 1: every incident as the projection keeps it. Still read. */
+interface SnapshotV1 {
   lastNumber: number;
   incidents: IncidentState[];
+}
+
+/**
+ * A timeline entry in the snapshot: `[at, actor, kind, text]`, then `from` and `to` when present
+ * (`from` is `null` when only `to` is).
+ */
+type CompactEntry = [string, string, TimelineEntry['kind'], string, (string | null)?, string?];
+
+/**
+ * An incident in snapshot format 2: no derivable fields (`number` comes from `n`, the MTTA/MTTR
+ * contributions from the acknowledge/resolve times), empty fields left out, timeline as tuples.
+ * About 40 % smaller than format 1.
+ */
+type CompactIncident = Omit<IncidentState, 'number' | 'timeline' | 'ackContribution' | 'resolveContribution' | 'description' | 'roles' | 'linkedSlos'> & {
+  description?: string;
+  roles?: IncidentState['roles'];
+  linkedSlos?: string[];
+  timeline: CompactEntry[];
+  /** Severity the acknowledgement was counted under, when it is not the current one. */
+  ackSeverity?: Severity;
+  /** Severity the resolution was counted under, when it is not the current one. */
+  resolveSeverity?: Severity;
+};
+
+interface SnapshotV2 {
+  format: 2;
+  lastNumber: number;
+  incidents: CompactIncident[];
 }
 
 const isOpen = (s: IncidentStatus) => OPEN_STATUSES.includes(s);
@@ -180,16 +209,17 @@ export class IncidentProjection implements Projection {
     return Object.fromEntries(SEVERITIES.map((s) => [s, this.open.get(s) ?? 0])) as Record<Severity, number>;
   }
 
-  snapshot(): Snapshot {
-    return { lastNumber: this.lastNumber, incidents: [...this.byNumber.values()] };
+  snapshot(): SnapshotV2 {
+    return { format: 2, lastNumber: this.lastNumber, incidents: [...this.byNumber.values()].map(compact) };
   }
 
   restore(state: unknown): void {
     this.reset();
-    const s = state as Partial<Snapshot> | null;
+    const s = state as Partial<SnapshotV1 | SnapshotV2> | null;
     if (!s || !Array.isArray(s.incidents)) return;
     this.lastNumber = s.lastNumber ?? 0;
-    for (const inc of s.incidents) {
+    const incidents = 'format' in s && s.format === 2 ? s.incidents.map(expand) : (s.incidents as IncidentState[]);
+    for (const inc of incidents) {
       this.byNumber.set(inc.n, inc);
       this.numberById.set(inc.id, inc.n);
       this.index.add(inc.status, inc.severity, inc.n);
@@ -243,13 +273,7 @@ export class IncidentProjection implements Projection {
   }
 
   private transition(inc: IncidentState, p: z.infer<typeof IncidentTransitionedPayload>, event: EventRecord): void {
-    const at = Date.parse(event.time);
-    const contribution = (): Contribution => ({
-      day: dayOf(at),
-      severity: inc.severity,
-      services: inc.services,
-      durationMs: Math.max(0, at - Date.parse(inc.detectedAt)),
-    });
+    const contribution = (): Contribution => contributionAt(inc, event.time, inc.severity);
     this.index.remove(inc.status, inc.severity, inc.n);
     const wasOpen = isOpen(inc.status);
     if (p.from === 'resolved' && p.to === 'investigating') {
@@ -312,6 +336,51 @@ export class IncidentProjection implements Projection {
     this.index.add(inc.status, inc.severity, inc.n);
     inc.timeline.push(entry(event, 'severity', `${p.from} → ${p.to}${p.reason ? `: ${p.reason}` : ''}`, p.from, p.to));
   }
+}
+
+/** What an incident adds to MTTA or MTTR when acknowledged or resolved at `time`, counted under `severity`. */
+function contributionAt(inc: Pick<IncidentState, 'detectedAt' | 'services'>, time: string, severity: Severity): Contribution {
+  const at = Date.parse(time);
+  return { day: dayOf(at), severity, services: inc.services, durationMs: Math.max(0, at - Date.parse(inc.detectedAt)) };
+}
+
+function compact(inc: IncidentState): CompactIncident {
+  const { number: _number, timeline, ackContribution, resolveContribution, description, roles, linkedSlos, ...rest } = inc;
+  return {
+    ...rest,
+    ...(description !== '' ? { description } : {}),
+    ...(Object.keys(roles).length > 0 ? { roles } : {}),
+    ...(linkedSlos.length > 0 ? { linkedSlos } : {}),
+    ...(ackContribution && ackContribution.severity !== inc.severity ? { ackSeverity: ackContribution.severity } : {}),
+    ...(resolveContribution && resolveContribution.severity !== inc.severity ? { resolveSeverity: resolveContribution.severity } : {}),
+    timeline: timeline.map((e): CompactEntry => {
+      if (e.to !== undefined) return [e.at, e.actor, e.kind, e.text, e.from ?? null, e.to];
+      return e.from !== undefined ? [e.at, e.actor, e.kind, e.text, e.from] : [e.at, e.actor, e.kind, e.text];
+    }),
+  };
+}
+
+function expand(c: CompactIncident): IncidentState {
+  const { timeline, ackSeverity, resolveSeverity, description, roles, linkedSlos, ...rest } = c;
+  const inc: IncidentState = {
+    ...rest,
+    number: `INC-${c.n}`,
+    description: description ?? '',
+    roles: roles ?? {},
+    linkedSlos: linkedSlos ?? [],
+    timeline: timeline.map(([at, actor, kind, text, from, to]) => ({
+      at,
+      actor,
+      kind,
+      text,
+      ...(from !== undefined && from !== null ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+    })),
+  };
+  // Acknowledged and resolved times are set exactly when their contributions are (a reopen clears both).
+  if (inc.acknowledgedAt !== undefined) inc.ackContribution = contributionAt(inc, inc.acknowledgedAt, ackSeverity ?? inc.severity);
+  if (inc.resolvedAt !== undefined) inc.resolveContribution = contributionAt(inc, inc.resolvedAt, resolveSeverity ?? inc.severity);
+  return inc;
 }
 
 function entry(event: EventRecord, kind: TimelineEntry['kind'], text: string, from?: string, to?: string): TimelineEntry {

@@ -9,6 +9,7 @@ import {
   type Schedule,
 } from '../../protocol/oncall';
 import { SEVERITIES, type Severity } from '../../protocol/incidents';
+import { SchedulerEventType } from '../../protocol/scheduler';
 import type { EventRecord, Projection } from '../../store/types';
 
 /** Event types of on-call configuration (reserved to the incidents feature). */
@@ -74,7 +75,7 @@ interface Snapshot {
   people: Person[];
   schedules: Schedule[];
   policies: z.infer<typeof PolicyUpsertedPayload>['policy'][];
-  /** Occurrence ids whose level fired, with whom it resolved to. */
+  /** Occurrence ids whose level fired and whose timer has not finished, with whom it resolved to. */
   fired: [string, EscalatedPayload['resolved']][];
   /** `incidentId|level|person|channel` of every trigger attempt recorded. */
   paged: string[];
@@ -144,6 +145,20 @@ export class OncallProjection implements Projection {
           if (!set) this.pagerduty.set(p.data.incidentId, (set = new Set()));
           set.add(p.data.person);
         }
+        return;
+      }
+      case SchedulerEventType.TimerDone:
+      case SchedulerEventType.TimerFailed: {
+        // A finished occurrence is never redelivered: forget whom it resolved to, so this map holds
+        // only levels in flight instead of one entry per level ever paged.
+        const p = event.payload as { timerId?: unknown; due?: unknown } | null;
+        if (typeof p?.timerId === 'string' && typeof p.due === 'string') this.fired.delete(`${p.timerId}@${p.due}`);
+        return;
+      }
+      case SchedulerEventType.TimerCancelled: {
+        const p = event.payload as { timerId?: unknown } | null;
+        if (typeof p?.timerId !== 'string' || this.fired.size === 0) return;
+        for (const id of this.fired.keys()) if (id.startsWith(`${p.timerId}@`)) this.fired.delete(id);
         return;
       }
       default:

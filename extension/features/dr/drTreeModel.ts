@@ -195,7 +195,7 @@ function runNode(status: PlanStatus, run: DrRun | undefined, now: number): DrDet
     label: `Last ${MODE_WORDS[run.mode].toLowerCase()}`,
     description: `${RUN_STATUS_WORDS[run.status]} ${formatAge(run.startedAt, now)}${rto}`,
     tooltip: `${MODE_WORDS[run.mode]} ${run.id} started by ${run.startedBy} at ${run.startedAt}: ${RUN_STATUS_WORDS[run.status]}${run.reason ? ` (${run.reason})` : ''}`,
-    icon: run.status === 'succeeded' ? STEP_ICONS.succeeded : run.status === 'failed' ? STEP_ICONS.failed : run.status === 'waiting' ? STEP_ICONS.waiting : run.status === 'running' ? STEP_ICONS.running : STEP_ICONS.cancelled,
+    icon: runIcon(run.status),
     children: steps,
   };
 }
@@ -235,11 +235,66 @@ function backupsNode(status: PlanStatus, backups: readonly Backup[], now: number
   };
 }
 
+/** Runs the history row lists per plan. */
+export const RUN_HISTORY_LIMIT = 10;
+
+const runIcon = (status: RunStatus): NodeIcon =>
+  status === 'succeeded' ? STEP_ICONS.succeeded : status === 'failed' ? STEP_ICONS.failed : status === 'waiting' ? STEP_ICONS.waiting : status === 'running' ? STEP_ICONS.running : status === 'interrupted' ? STEP_ICONS.interrupted : STEP_ICONS.cancelled;
+
+/** `took 4.2s of 30m (met)`, `took 45m of 30m (missed)`, `running 12s`. */
+function durationVsRto(run: DrRun, now: number): string {
+  const objective = formatDuration(run.rto.objectiveSeconds * 1000);
+  if (run.rto.actualMs !== undefined) return `took ${formatElapsed(run.rto.actualMs)} of ${objective} RTO (${run.rto.met === true ? 'met' : 'missed'})`;
+  const end = run.finishedAt !== undefined ? Date.parse(run.finishedAt) : now;
+  const elapsed = formatElapsed(end - Date.parse(run.startedAt));
+  return run.finishedAt === undefined ? `${elapsed} so far of ${objective} RTO` : `stopped after ${elapsed}, RTO not measured`;
+}
+
+/** The plan's past runs, newest first: outcome, when, and the measured duration against the RTO. */
+function historyNode(status: PlanStatus, runs: readonly DrRun[], now: number): DrDetailNode {
+  const id = `dr:${status.planId}:history`;
+  const passed = runs.filter((r) => r.status === 'succeeded' && r.rto.met === true).length;
+  return {
+    kind: 'detail',
+    id,
+    planId: status.planId,
+    label: 'Run history',
+    description: runs.length === 0 ? 'no runs yet' : `last ${runs.length} · ${passed} within RTO`,
+    tooltip: `The latest ${RUN_HISTORY_LIMIT} drills and failovers of this plan, newest first, with the measured RTO against the ${formatDuration(status.rtoSeconds * 1000)} objective.`,
+    icon: { id: 'history' },
+    children: runs.map(
+      (run): DrDetailNode => ({
+        kind: 'detail',
+        id: `${id}:${run.id}`,
+        planId: status.planId,
+        label: `${MODE_WORDS[run.mode]} ${RUN_STATUS_WORDS[run.status]}`,
+        description: `${formatAge(run.startedAt, now)} · ${durationVsRto(run, now)}`,
+        tooltip: [
+          `${MODE_WORDS[run.mode]} ${run.id} (plan version ${run.planVersion})`,
+          `Started ${run.startedAt} by ${run.startedBy}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`,
+          `Outcome: ${RUN_STATUS_WORDS[run.status]}${run.reason ? ` (${run.reason})` : ''}`,
+          `Duration: ${durationVsRto(run, now)}`,
+          `Steps: ${run.steps.filter((st) => st.status === 'succeeded').length}/${run.steps.length} done`,
+        ].join('\n'),
+        icon: runIcon(run.status),
+        children: [],
+      }),
+    ),
+  };
+}
+
 /**
- * One row per plan (sorted by name), with its last run's steps and its backups as children.
- * `lastRuns` maps plan id → that plan's last run; `backups` may hold other services' backups too.
+ * One row per plan (sorted by name), with its last run's steps, its run history and its backups as
+ * children. `lastRuns` maps plan id → that plan's last run; `history` plan id → its latest runs,
+ * newest first; `backups` may hold other services' backups too.
  */
-export function buildDrNodes(statuses: readonly PlanStatus[], lastRuns: ReadonlyMap<string, DrRun>, backups: readonly Backup[], now: number): DrPlanNode[] {
+export function buildDrNodes(
+  statuses: readonly PlanStatus[],
+  lastRuns: ReadonlyMap<string, DrRun>,
+  backups: readonly Backup[],
+  now: number,
+  history: ReadonlyMap<string, readonly DrRun[]> = new Map(),
+): DrPlanNode[] {
   return [...statuses]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((status) => {
@@ -254,7 +309,7 @@ export function buildDrNodes(statuses: readonly PlanStatus[], lastRuns: Readonly
         tooltip: planTooltip(status, now),
         contextValue: health === 'running' ? 'drPlan running' : 'drPlan idle',
         icon: HEALTH_ICONS[health],
-        children: [runNode(status, lastRuns.get(status.planId), now), backupsNode(status, backups, now)],
+        children: [runNode(status, lastRuns.get(status.planId), now), historyNode(status, history.get(status.planId) ?? [], now), backupsNode(status, backups, now)],
       };
     });
 }

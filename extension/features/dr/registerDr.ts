@@ -11,6 +11,7 @@ import {
   GetRun,
   isRpcError,
   ListBackups,
+  ListRuns,
   StartRun,
   VerifyBackup,
   type Backup,
@@ -21,7 +22,7 @@ import {
 import type { DaemonSession } from '../../daemon/connection';
 import { Commands, Views } from '../../ids';
 import { Throttle } from '../../shared/throttle';
-import { buildDrNodes, progressMessage, runOutcomeMessage, waitingManualStep, type DrNode, type NodeIcon } from './drTreeModel';
+import { buildDrNodes, progressMessage, RUN_HISTORY_LIMIT, runOutcomeMessage, waitingManualStep, type DrNode, type NodeIcon } from './drTreeModel';
 
 /** At most one refresh per this interval while runs stream `dr/didProgress`, ms. */
 const REFRESH_INTERVAL_MS = 1_000;
@@ -39,9 +40,9 @@ class DrTreeProvider implements vscode.TreeDataProvider<DrNode> {
   private nodes: DrNode[] = [];
   statuses: readonly PlanStatus[] = [];
 
-  set(statuses: readonly PlanStatus[], runs: ReadonlyMap<string, DrRun>, backups: readonly Backup[]): void {
+  set(statuses: readonly PlanStatus[], runs: ReadonlyMap<string, DrRun>, backups: readonly Backup[], history: ReadonlyMap<string, readonly DrRun[]> = new Map()): void {
     this.statuses = statuses;
-    this.nodes = buildDrNodes(statuses, runs, backups, Date.now());
+    this.nodes = buildDrNodes(statuses, runs, backups, Date.now(), history);
     this.changed.fire();
   }
 
@@ -89,10 +90,13 @@ export function registerDr(ctx: vscode.ExtensionContext, session: DaemonSession,
     }
     try {
       const [{ plans }, { backups }] = await Promise.all([session.request(GetDrStatus, {}), session.request(ListBackups, {})]);
-      const runs = await Promise.all(plans.flatMap((p) => (p.lastRun ? [session.request(GetRun, { runId: p.lastRun.id })] : [])));
+      const [runs, histories] = await Promise.all([
+        Promise.all(plans.flatMap((p) => (p.lastRun ? [session.request(GetRun, { runId: p.lastRun.id })] : []))),
+        Promise.all(plans.map(async (p) => [p.planId, (await session.request(ListRuns, { planId: p.planId, limit: RUN_HISTORY_LIMIT })).runs] as const)),
+      ]);
       if (gen !== generation) return;
       view.message = undefined;
-      provider.set(plans, new Map(runs.map((r) => [r.planId, r])), backups);
+      provider.set(plans, new Map(runs.map((r) => [r.planId, r])), backups, new Map(histories));
     } catch (e) {
       if (gen !== generation) return;
       log.warn(`Disaster Recovery view: refresh failed: ${errorText(e)}`);
@@ -211,6 +215,15 @@ export function registerDr(ctx: vscode.ExtensionContext, session: DaemonSession,
     });
   };
 
+  /** The daemon's drill reminder (a plan's test fell due): offer to start the drill. */
+  const remindDrill = async (planId: string): Promise<void> => {
+    const status = provider.statuses.find((p) => p.planId === planId);
+    const name = status ? `"${status.name}"` : planId;
+    const last = status?.lastSuccessfulTestAt ? `last passed ${status.lastSuccessfulTestAt.slice(0, 10)}` : 'never passed a test';
+    const choice = await vscode.window.showWarningMessage(`Disaster-recovery drill due: ${name} (${last}).`, 'Start Drill');
+    if (choice === 'Start Drill') await startRun(planId, 'drill');
+  };
+
   const startRun = async (target: DrTarget, mode: RunMode): Promise<void> => {
     const status = await pickPlan(target, mode === 'drill' ? 'Start a drill of which plan?' : 'Fail over which plan?');
     if (!status) return;
@@ -300,7 +313,10 @@ export function registerDr(ctx: vscode.ExtensionContext, session: DaemonSession,
     view,
     { dispose: () => throttle.dispose() },
     session.onDidChangeState(() => void refresh()),
-    session.onNotification(DidChangeDr, () => throttle.trigger()),
+    session.onNotification(DidChangeDr, ({ change, id }) => {
+      throttle.trigger();
+      if (change === 'drillDue') void remindDrill(id);
+    }),
     session.onNotification(DidProgressDr, () => throttle.trigger()),
     vscode.commands.registerCommand(Commands.refreshDr, () => refresh()),
     vscode.commands.registerCommand(Commands.startDrDrill, (target?: DrTarget) => startRun(target, 'drill')),

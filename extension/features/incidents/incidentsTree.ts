@@ -3,20 +3,27 @@ import { GetIncident, type IncidentSummary } from '../../../daemon/protocol';
 import type { DaemonSession } from '../../daemon/connection';
 import { errorText } from './incidentActions';
 import { buildIncidentDetails, buildIncidentTree, type IncidentGroupNode, type IncidentsNode, type NodeIcon } from './incidentsTreeModel';
+import type { OncallGroupNode, OncallRoleNode } from './oncallModel';
+
+/** Every row of the view: the on-call rows, then the incident rows. */
+export type IncidentsViewNode = IncidentsNode | OncallGroupNode | OncallRoleNode;
 
 const themeIcon = (icon: NodeIcon): vscode.ThemeIcon =>
   new vscode.ThemeIcon(icon.id, icon.color !== undefined ? new vscode.ThemeColor(icon.color) : undefined);
 
 /**
- * Builds TreeItems from the model's nodes; all the deciding happens in incidentsTreeModel.ts. An
- * incident's children (people, services, timeline) are fetched with `incidents/get` when expanded.
+ * Builds TreeItems from the model's nodes; all the deciding happens in incidentsTreeModel.ts and
+ * oncallModel.ts. An incident's children (people, services, timeline) are fetched with
+ * `incidents/get` when expanded.
  */
-export class IncidentsTreeProvider implements vscode.TreeDataProvider<IncidentsNode> {
+export class IncidentsTreeProvider implements vscode.TreeDataProvider<IncidentsViewNode> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private incidents: readonly IncidentSummary[] = [];
   private groups: IncidentGroupNode[] = [];
   private key = '';
+  private oncall: OncallGroupNode | undefined;
+  private oncallKey = '';
 
   constructor(
     private readonly session: DaemonSession,
@@ -36,6 +43,19 @@ export class IncidentsTreeProvider implements vscode.TreeDataProvider<IncidentsN
     this.changed.fire();
   }
 
+  /** Replace the "On call now" row (undefined: no row, e.g. while disconnected). */
+  setOncall(node: OncallGroupNode | undefined): void {
+    const key = JSON.stringify(node ?? null);
+    if (key === this.oncallKey) return;
+    this.oncallKey = key;
+    this.oncall = node;
+    this.changed.fire();
+  }
+
+  get oncallNode(): OncallGroupNode | undefined {
+    return this.oncall;
+  }
+
   get current(): readonly IncidentSummary[] {
     return this.incidents;
   }
@@ -44,8 +64,20 @@ export class IncidentsTreeProvider implements vscode.TreeDataProvider<IncidentsN
     return this.groups;
   }
 
-  getTreeItem(node: IncidentsNode): vscode.TreeItem {
+  getTreeItem(node: IncidentsViewNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'oncall':
+      case 'oncallRole': {
+        const expandable = node.children.length > 0;
+        const state = !expandable ? vscode.TreeItemCollapsibleState.None : node.kind === 'oncall' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+        const item = new vscode.TreeItem(node.label, state);
+        item.id = node.id;
+        item.description = node.description;
+        item.tooltip = node.tooltip;
+        item.iconPath = themeIcon(node.icon);
+        item.contextValue = node.kind === 'oncall' ? 'oncallGroup' : 'oncallRole';
+        return item;
+      }
       case 'group': {
         const item = new vscode.TreeItem(node.label, node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = node.id;
@@ -76,8 +108,9 @@ export class IncidentsTreeProvider implements vscode.TreeDataProvider<IncidentsN
     }
   }
 
-  async getChildren(node?: IncidentsNode): Promise<IncidentsNode[]> {
-    if (!node) return this.groups;
+  async getChildren(node?: IncidentsViewNode): Promise<IncidentsViewNode[]> {
+    if (!node) return this.oncall ? [this.oncall, ...this.groups] : this.groups;
+    if (node.kind === 'oncall' || node.kind === 'oncallRole') return [...node.children];
     if (node.kind === 'group') return [...node.children];
     if (node.kind === 'detail') return [];
     try {
@@ -98,7 +131,8 @@ export class IncidentsTreeProvider implements vscode.TreeDataProvider<IncidentsN
     }
   }
 
-  getParent(node: IncidentsNode): IncidentsNode | undefined {
+  getParent(node: IncidentsViewNode): IncidentsViewNode | undefined {
+    if (node.kind === 'oncallRole') return this.oncall;
     if (node.kind !== 'incident') return undefined;
     return this.groups.find((g) => g.children.some((c) => c.id === node.id));
   }

@@ -5,15 +5,18 @@ import {
   AssignIncident,
   CreateIncident,
   DidChangeIncident,
+  DidChangeOncall,
   DraftReview,
   ErrorCode,
   GetIncident,
+  GetOncallSchedule,
   GetReview,
   ListIncidents,
   OPEN_STATUSES,
   SetIncidentSeverity,
   SubmitReview,
   TransitionIncident,
+  WhoIsOnCall,
   type Incident,
   type IncidentStatus,
   type IncidentSummary,
@@ -22,7 +25,7 @@ import {
 } from '../../../daemon/protocol';
 import type { DaemonSession } from '../../daemon/connection';
 import { HostToIncident, IncidentToHost, type IncidentCommand } from '../../../webview/protocol/incident';
-import { Commands, Views, WebviewPanels } from '../../ids';
+import { Commands, Settings, Views, WebviewPanels } from '../../ids';
 import { DashboardHost } from '../../webviews/dashboardHost';
 import { Cancelled, commandErrors, required } from '../../shared/commandErrors';
 import { Throttle } from '../../shared/throttle';
@@ -49,6 +52,7 @@ import {
 import { IncidentPanelController } from './incidentPanel';
 import { IncidentsTreeProvider } from './incidentsTree';
 import { hasOpenIncidents, RECENTLY_RESOLVED_LIMIT, urgentBadge } from './incidentsTreeModel';
+import { buildOncallNode, handoffPassed, oncallStatusBar, SCHEDULE_DAYS, type OncallNow, type OncallSchedule } from './oncallModel';
 
 /** Bursts of incidents/didChange (another client scripting moves) collapse into one refresh per this, ms. */
 const REFRESH_INTERVAL_MS = 500;
@@ -150,6 +154,36 @@ export function registerIncidents(ctx: vscode.ExtensionContext, session: DaemonS
     },
   });
   let generation = 0;
+  const statusItem = vscode.window.createStatusBarItem('cogniforge.oncallStatus', vscode.StatusBarAlignment.Left, 80);
+  statusItem.name = 'CogniForge On-call';
+  statusItem.command = { command: `${Views.incidents}.focus`, title: 'Show Incidents & On-call' };
+  let oncallNow: readonly OncallNow[] = [];
+  let oncallSchedules = new Map<string, OncallSchedule>();
+  const myHandle = (): string | undefined => vscode.workspace.getConfiguration().get<string>(Settings.oncallHandle)?.trim() || undefined;
+
+  const updateStatusBar = (): void => {
+    const bar = oncallStatusBar(oncallNow, provider.current, Date.now(), myHandle());
+    if (session.state.kind !== 'connected' || !bar.visible) {
+      statusItem.hide();
+      return;
+    }
+    statusItem.text = bar.text;
+    statusItem.tooltip = bar.tooltip;
+    statusItem.backgroundColor = bar.tone === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    statusItem.show();
+  };
+
+  /** Who is on call per role now, and each role's final schedule for the next days. */
+  const loadOncall = async (): Promise<{ now: readonly OncallNow[]; schedules: Map<string, OncallSchedule> } | undefined> => {
+    try {
+      const { oncall } = await session.request(WhoIsOnCall, {});
+      const schedules = await Promise.all(oncall.map((r) => session.request(GetOncallSchedule, { role: r.role, days: SCHEDULE_DAYS })));
+      return { now: oncall, schedules: new Map(schedules.map((s) => [s.role, s])) };
+    } catch (e) {
+      log.warn(`Incidents view: on-call query failed: ${errorText(e)}`);
+      return undefined;
+    }
+  };
 
   const refresh = async (): Promise<void> => {
     const gen = ++generation;
@@ -157,19 +191,31 @@ export function registerIncidents(ctx: vscode.ExtensionContext, session: DaemonS
       view.message = undefined;
       view.badge = undefined;
       provider.setIncidents([]);
+      provider.setOncall(undefined);
+      oncallNow = [];
+      oncallSchedules = new Map();
+      updateStatusBar();
       return;
     }
     try {
-      const [open, done] = await Promise.all([
+      const [open, done, oncall] = await Promise.all([
         session.request(ListIncidents, { statuses: [...OPEN_STATUSES], limit: OPEN_LIMIT }),
         session.request(ListIncidents, { statuses: ['resolved', 'closed'], limit: RECENTLY_RESOLVED_LIMIT }),
+        loadOncall(),
       ]);
       if (gen !== generation) return;
       const all = [...open.incidents, ...done.incidents];
       provider.setIncidents(all);
+      if (oncall) {
+        oncallNow = oncall.now;
+        oncallSchedules = oncall.schedules;
+        // No schedule at all: no row, so an empty view still shows its welcome.
+        provider.setOncall(oncall.now.length > 0 ? buildOncallNode(oncall.now, oncall.schedules, Date.now(), myHandle()) : undefined);
+      }
       view.badge = urgentBadge(all);
-      // With only resolved incidents the tree is not empty, so the welcome would not say it.
-      view.message = all.length > 0 && !hasOpenIncidents(provider.tree) ? 'No open incidents.' : undefined;
+      updateStatusBar();
+      // With only resolved incidents or the on-call row the tree is not empty, so the welcome would not say it.
+      view.message = (all.length > 0 || provider.oncallNode !== undefined) && !hasOpenIncidents(provider.tree) ? 'No open incidents.' : undefined;
     } catch (e) {
       if (gen !== generation) return;
       log.warn(`Incidents view: incidents/list failed: ${errorText(e)}`);
@@ -179,6 +225,9 @@ export function registerIncidents(ctx: vscode.ExtensionContext, session: DaemonS
   const throttle = new Throttle(() => void refresh(), REFRESH_INTERVAL_MS);
   // The ages in the rows ("investigating · 5m") move on without any change in the daemon.
   const ages = setInterval(() => {
+    // A handoff changes who is on call without any event in the daemon.
+    if (handoffPassed(oncallNow, Date.now())) throttle.trigger();
+    else if (view.visible && provider.oncallNode) provider.setOncall(buildOncallNode(oncallNow, oncallSchedules, Date.now(), myHandle()));
     if (view.visible && provider.current.length > 0) provider.setIncidents(provider.current, { force: true });
   }, AGE_TICK_MS);
 
@@ -446,7 +495,12 @@ export function registerIncidents(ctx: vscode.ExtensionContext, session: DaemonS
     host,
     { dispose: () => throttle.dispose() },
     { dispose: () => clearInterval(ages) },
+    statusItem,
     session.onNotification(DidChangeIncident, ({ incident }) => afterChange(incident)),
+    session.onNotification(DidChangeOncall, () => throttle.trigger()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(Settings.oncallHandle)) throttle.trigger();
+    }),
     session.onDidChangeState(() => void refresh()),
     view.onDidChangeVisibility(({ visible }) => {
       if (visible) throttle.trigger();

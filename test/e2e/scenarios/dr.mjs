@@ -108,6 +108,12 @@ export async function run(ctx) {
   const stepRow = (label) => pane.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: label }) }).locator('.label-description');
   await stepRow('1. Restore snapshot').filter({ hasText: /^done · / }).waitFor({ state: 'visible' });
   await stepRow('2. Confirm traffic').filter({ hasText: /^done · .* · by / }).waitFor({ state: 'visible' });
+  // Past runs under the plan: outcome, age and the measured duration against the RTO.
+  const history = pane.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^Run history$/ }) });
+  await history.locator('.label-description').filter({ hasText: /^last 1 · 1 within RTO$/ }).waitFor({ state: 'visible' });
+  await lastDrill.locator('.monaco-tl-twistie').click();
+  await history.locator('.monaco-tl-twistie').click();
+  await stepRow(/^Drill succeeded$/).filter({ hasText: /^just now · took .* of .* RTO \(met\)$/ }).waitFor({ state: 'visible' });
 
   await ctx.runCommand('Notifications: Clear All Notifications');
   await ctx.setTheme('Default Light Modern');

@@ -191,6 +191,33 @@ export async function run(ctx) {
   await detailAfter.getByTestId('incident-action-items').filter({ hasText: 'Add a canary for config changes' }).waitFor({ state: 'visible' });
   await detailAfter.getByTestId('incident-resolution').filter({ hasText: 'Rolled back the deploy' }).waitFor({ state: 'visible' });
   await ctx.screenshot('closed-with-review');
+
+  // On call now: per role who and until when, the next 7 days under each role.
+  for (const handle of ['alice', 'bob']) await ctx.rpc('oncall/upsertPerson', { handle, name: handle.toUpperCase(), timeZone: 'UTC', contacts: [] });
+  const today = new Date().toISOString().slice(0, 10);
+  await ctx.rpc('oncall/upsertSchedule', {
+    role: 'primary',
+    layers: [{ name: 'daily', members: ['alice', 'bob'], startDate: today, handoffTime: '00:00', timeZone: 'UTC', turn: { count: 1, unit: 'days' } }],
+  });
+  const { oncall } = await ctx.rpc('oncall/whoIsOnCall', { role: 'primary' });
+  assert.equal(oncall[0].person, 'alice', 'the first turn of the rotation is alice');
+  const oncallRow = body.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^On call now$/ }) });
+  await oncallRow.waitFor({ state: 'visible', timeout: 15_000 });
+  const primaryRow = body.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^primary$/ }) });
+  await primaryRow.locator('.label-description').filter({ hasText: /^alice until .* \(\d/ }).waitFor({ state: 'visible' });
+  await primaryRow.locator('.monaco-tl-twistie').click();
+  const segments = body.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^(alice|bob)$/ }) });
+  await ctx.waitFor(async () => (await segments.count()) >= 2, { what: 'the turns under primary' });
+  // The status bar counts open SEV1/SEV2 incidents.
+  const sev1 = await ctx.rpc('incidents/create', { title: 'E2E status bar check', severity: 'SEV1', detectedBy: { kind: 'monitor', name: 'e2e' } });
+  const urgent = (await ctx.rpc('incidents/list', { statuses: ['detected', 'acknowledged', 'investigating', 'identified', 'resolving'], severities: ['SEV1', 'SEV2'] })).incidents.length;
+  const bar = page.locator('.statusbar-item', { hasText: `${urgent} SEV1/SEV2` });
+  await bar.waitFor({ state: 'visible', timeout: 15_000 });
+  await ctx.screenshot('on-call-now');
+  await ctx.rpc('incidents/transition', { id: sev1.id, to: 'resolved' });
+  await bar.waitFor({ state: 'hidden', timeout: 15_000 });
+  await ctx.rpc('oncall/deleteSchedule', { role: 'primary' });
+  await oncallRow.waitFor({ state: 'detached', timeout: 15_000 });
 }
 
 /** Presses Enter in the quick input and waits until it moved on (closed or replaced by the next step). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, RpcError } from '../../../../daemon/protocol';
+import type { IncidentStatus } from '../../../../daemon/protocol/incidents';
 import type { ContactMethod, Person } from '../../../../daemon/protocol/oncall';
 import type { DeliveryResult, PageMessage, PageSender } from '../../../../daemon/services/incidents/channels';
 import { EscalationEngine } from '../../../../daemon/services/incidents/escalation';
@@ -49,7 +50,7 @@ function boot(log: MemoryEventLog, clock: ManualClock, sender: RecordingSender) 
   });
   engine.register();
   scheduler.start();
-  return { store, scheduler, incidents, oncall, engine, escalated, incidentsProjection };
+  return { store, scheduler, incidents, oncall, engine, escalated, incidentsProjection, oncallProjection };
 }
 
 const webhook = (handle: string): ContactMethod => ({ channel: 'webhook', url: `http://relay.test/${handle}` });
@@ -246,6 +247,104 @@ describe('escalation engine', () => {
     expect(missing.code).toBe(ErrorCode.NotFound);
     expect(missing.message).toContain('levels.0.targets.0.person');
     expect(run.oncall.policy('SEV3').isDefault).toBe(true);
+  });
+});
+
+describe('escalation edge cases (ManualClock, across restarts)', () => {
+  async function transition(run: ReturnType<typeof boot>, id: string, from: IncidentStatus, to: IncidentStatus, actor = 'alice') {
+    await run.incidents.transition({ id, to }, actor);
+    await run.engine.afterTransition(id, from, to, actor);
+    await settle(run);
+  }
+  const triggers = (sender: RecordingSender) => sender.sent.filter((s) => s.action === 'trigger').map((s) => `L${s.level}:${s.person}/${s.channel}`);
+
+  it('an acknowledgement after level 2 paged cancels level 3 only, and nothing pages after a restart', async () => {
+    const log = new MemoryEventLog();
+    const clock = new ManualClock(START);
+    const sender = new RecordingSender();
+    const first = boot(log, clock, sender);
+    await setUp(first);
+    const inc = await createIncident(first);
+    clock.advance(12 * MIN);
+    await settle(first);
+    expect(triggers(sender)).toEqual(['L1:alice/webhook', 'L1:alice/pagerduty', 'L2:bob/webhook']);
+    // Bob, paged at level 2, acknowledges.
+    await transition(first, inc.id, 'detected', 'acknowledged', 'bob');
+    expect(first.scheduler.pending({ kind: 'incidents.escalate' })).toEqual([]);
+    expect(first.incidents.get(inc.id).timeline.map((t) => t.text)).toContain('escalation stopped (moved to acknowledged); level 3 cancelled');
+    // Finished levels are not kept for redelivery.
+    expect(first.oncallProjection.snapshot().fired).toEqual([]);
+    await first.scheduler.stop();
+    clock.advance(60 * MIN);
+    const second = boot(log, clock, sender);
+    await settle(second);
+    expect(triggers(sender)).toEqual(['L1:alice/webhook', 'L1:alice/pagerduty', 'L2:bob/webhook']);
+    expect(second.incidents.get(inc.id).acknowledgedAt).toBe(new Date(START + 12 * MIN).toISOString());
+  });
+
+  it('a move straight from detected to resolved stops escalation like an acknowledgement', async () => {
+    const clock = new ManualClock(START);
+    const sender = new RecordingSender();
+    const run = boot(new MemoryEventLog(), clock, sender);
+    await setUp(run);
+    const inc = await createIncident(run);
+    await settle(run);
+    clock.advance(2 * MIN);
+    await transition(run, inc.id, 'detected', 'resolved');
+    clock.advance(60 * MIN);
+    await settle(run);
+    expect(triggers(sender)).toEqual(['L1:alice/webhook', 'L1:alice/pagerduty']);
+    // PagerDuty hears the acknowledgement the move implies, once: the resolve is the action sent.
+    expect(sender.sent.filter((s) => s.action !== 'trigger').map((s) => s.action)).toEqual(['resolve']);
+    expect(run.incidents.get(inc.id).acknowledgedAt).toBe(new Date(START + 2 * MIN).toISOString());
+  });
+
+  it('reopening (resolved → investigating) keeps the acknowledgement and does not page again, before or after a restart', async () => {
+    const log = new MemoryEventLog();
+    const clock = new ManualClock(START);
+    const sender = new RecordingSender();
+    const first = boot(log, clock, sender);
+    await setUp(first);
+    const inc = await createIncident(first);
+    await settle(first);
+    clock.advance(3 * MIN);
+    await transition(first, inc.id, 'detected', 'acknowledged');
+    clock.advance(3 * MIN);
+    await transition(first, inc.id, 'acknowledged', 'resolved');
+    clock.advance(3 * MIN);
+    await transition(first, inc.id, 'resolved', 'investigating');
+    const reopened = first.incidents.get(inc.id);
+    expect(reopened.status).toBe('investigating');
+    expect(reopened.acknowledgedAt).toBe(new Date(START + 3 * MIN).toISOString());
+    expect(reopened.resolvedAt).toBeUndefined();
+    expect(first.scheduler.pending({ kind: 'incidents.escalate' })).toEqual([]);
+    await first.scheduler.stop();
+    clock.advance(60 * MIN);
+    const second = boot(log, clock, sender);
+    await settle(second);
+    expect(triggers(sender)).toEqual(['L1:alice/webhook', 'L1:alice/pagerduty']);
+    // Resolving again tells PagerDuty again.
+    await transition(second, inc.id, 'investigating', 'resolved');
+    expect(sender.sent.filter((s) => s.action === 'resolve')).toHaveLength(2);
+  });
+
+  it('an acknowledgement recorded before a crash cancels the levels even when the daemon died before cancelling them', async () => {
+    const log = new MemoryEventLog();
+    const clock = new ManualClock(START);
+    const sender = new RecordingSender();
+    const first = boot(log, clock, sender);
+    await setUp(first);
+    const inc = await createIncident(first);
+    await settle(first);
+    // The transition is durable, the crash comes before afterTransition cancels the timers.
+    await first.incidents.transition({ id: inc.id, to: 'acknowledged' }, 'alice');
+    await first.scheduler.stop();
+    clock.advance(60 * MIN);
+    const second = boot(log, clock, sender);
+    await settle(second);
+    // Levels 2 and 3 fire late, find the incident acknowledged and page nobody.
+    expect(triggers(sender)).toEqual(['L1:alice/webhook', 'L1:alice/pagerduty']);
+    expect(second.scheduler.pending({ kind: 'incidents.escalate' })).toEqual([]);
   });
 });
 

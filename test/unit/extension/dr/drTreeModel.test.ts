@@ -92,6 +92,26 @@ describe('planHealth', () => {
 });
 
 describe('buildDrNodes', () => {
+  it('lists past runs under Run history with outcome, age and duration against the RTO', () => {
+    const history = [
+      run({ id: 'run4', mode: 'failover', status: 'running', startedAt: ago(12_000), finishedAt: undefined, rto: { objectiveSeconds: 300 } }),
+      run({ id: 'run3', status: 'succeeded', startedAt: ago(HOUR), finishedAt: ago(HOUR - 400_000), rto: { objectiveSeconds: 300, actualMs: 400_000, met: false } }),
+      run({ id: 'run2', status: 'cancelled', startedAt: ago(2 * HOUR), finishedAt: ago(2 * HOUR - 5_000), reason: 'aborted by owner', rto: { objectiveSeconds: 300 } }),
+      run(),
+    ];
+    const [node] = buildDrNodes([healthy], new Map([['dr_db_001', history[0]!]]), [], NOW, new Map([['dr_db_001', history]]));
+    const historyRow = node?.children.find((c) => c.label === 'Run history');
+    expect(historyRow?.description).toBe('last 4 · 1 within RTO');
+    expect(historyRow?.children.map((c) => [c.label, c.description, c.icon.id])).toEqual([
+      ['Failover running', 'just now · 12s so far of 5m RTO', 'sync~spin'],
+      ['Drill succeeded', '1h ago · took 6m 40s of 5m RTO (missed)', 'pass'],
+      ['Drill cancelled', '2h ago · stopped after 5.0s, RTO not measured', 'circle-slash'],
+      ['Drill succeeded', '2h ago · took 3.2s of 5m RTO (met)', 'pass'],
+    ]);
+    expect(historyRow?.children[2]?.tooltip).toContain('Outcome: cancelled (aborted by owner)');
+    expect(historyRow?.children[3]?.tooltip).toContain('Steps: 2/2 done');
+  });
+
   it('describes a never-drilled plan as overdue with no run and an unproven RPO', () => {
     const [node] = buildDrNodes([planStatus()], new Map(), [], NOW);
     expect(node?.health).toBe('neverTested');
@@ -101,6 +121,7 @@ describe('buildDrNodes', () => {
     expect(node?.tooltip).toContain('orders-db: no verified backup');
     expect(node?.children.map((c) => [c.label, c.description])).toEqual([
       ['No run yet', 'start a drill to measure the RTO'],
+      ['Run history', 'no runs yet'],
       ['Backups', 'none registered · RPO not met'],
     ]);
   });
@@ -111,7 +132,7 @@ describe('buildDrNodes', () => {
     expect(node?.description).toBe('drill succeeded 2h ago');
     expect(node?.tooltip).toContain('RTO: target 5m · last measured 3.2s (met)');
     expect(node?.tooltip).toContain('orders-db: newest verified backup 30m old vs 1h (met)');
-    const [runRow, backupsRow] = node?.children ?? [];
+    const [runRow, , backupsRow] = node?.children ?? [];
     expect(runRow?.description).toBe('succeeded 2h ago · RTO 3.2s of 5m');
     expect(runRow?.children.map((c) => [c.label, c.description])).toEqual([
       ['1. Promote replica', 'done · 850 ms'],
