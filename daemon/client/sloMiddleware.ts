@@ -11,6 +11,8 @@ import type { SloRequestSample } from './sloRecorder';
  *   there is one, else `routeOf(req)` when given and it returns a string, else the request path
  *   without its query and with id-like segments (numbers, UUIDs, long hex or token strings) replaced
  *   by `:id`, so `/orders/42?x=1` counts as `/orders/:id`;
+ * - client: the `client` option's header (e.g. `x-client-id`) or function, when it gives a non-empty
+ *   string; route usage (`slo/routeUsage`) counts requests per client;
  * - a response closed before it finished (the client gave up, the socket died, the handler never
  *   answered) is a timeout: `timedOut: true`, and status 503 when no status was sent yet. Availability
  *   SLOs count it bad, as the SLI definitions say for timeouts.
@@ -33,6 +35,11 @@ export interface SloMiddlewareOptions {
   routeOf?: (req: RouteAwareRequest) => string | undefined;
   /** Requests not to record (health checks, metrics scrapes). */
   ignore?: (req: RouteAwareRequest) => boolean;
+  /**
+   * The caller's client id: a request header name (e.g. `x-client-id`; its first value when
+   * repeated) or a function of the request. Absent, empty or failing: the sample has no client.
+   */
+  client?: string | ((req: RouteAwareRequest) => string | undefined);
 }
 
 /** What the middleware needs of a recorder (an `SloRecorder`, or a fake in tests). */
@@ -69,6 +76,8 @@ function observe(recorder: RequestRecorder, options: SloMiddlewareOptions, req: 
         durationMs: performance.now() - started,
       };
       if (options.service !== undefined) sample.service = options.service;
+      const client = clientOf(req, options.client);
+      if (client !== undefined) sample.client = client;
       if (!finished) sample.timedOut = true;
       recorder.recordRequest(sample);
     } catch {
@@ -80,6 +89,23 @@ function observe(recorder: RequestRecorder, options: SloMiddlewareOptions, req: 
   const onClose = (): void => record(res.writableFinished);
   res.on('finish', onFinish);
   res.on('close', onClose);
+}
+
+/** The request's client id per the `client` option; undefined when there is none or reading it failed. */
+export function clientOf(req: RouteAwareRequest, option: SloMiddlewareOptions['client']): string | undefined {
+  if (option === undefined) return undefined;
+  let value: unknown;
+  try {
+    if (typeof option === 'function') value = option(req);
+    else {
+      const header = req.headers[option.toLowerCase()];
+      value = Array.isArray(header) ? header[0] : header;
+    }
+  } catch {
+    // A caller's function failing loses the client id, not the sample.
+    return undefined;
+  }
+  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined;
 }
 
 function safeIgnore(options: SloMiddlewareOptions, req: RouteAwareRequest): boolean {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, MAX_SAMPLE_BATCH, RecordSampleBatch, isRpcError, type SloSample } from '../protocol';
+import { ErrorCode, MAX_CLIENT_ID_CHARS, MAX_SAMPLE_BATCH, RecordSampleBatch, isRpcError, type SloSample } from '../protocol';
 import type { DaemonClient } from './daemonClient';
 
 /**
@@ -34,6 +34,8 @@ export interface SloRequestSample {
   timedOut?: boolean;
   /** For customRatio SLOs: whether this event is good. */
   good?: boolean;
+  /** Who called (an API client id), for route usage; clipped to 128 characters, ignored when empty. */
+  client?: string;
 }
 
 /** Counters since the recorder was created, in samples. */
@@ -145,6 +147,7 @@ interface Buffered {
   time: number;
   timedOut?: boolean;
   good?: boolean;
+  client?: string;
 }
 
 interface Batch {
@@ -160,6 +163,7 @@ const MAX_SERVICE = 128;
 const MAX_METHOD = 16;
 const MAX_ROUTE = 512;
 const MAX_DURATION_MS = 86_400_000;
+const MAX_CLIENT = MAX_CLIENT_ID_CHARS;
 
 export class SloRecorder {
   private readonly service: string;
@@ -394,6 +398,7 @@ export class SloRecorder {
     };
     if (s.timedOut === true) item.timedOut = true;
     if (typeof s.good === 'boolean') item.good = s.good;
+    if (typeof s.client === 'string' && s.client.length > 0) item.client = clip(s.client, MAX_CLIENT);
     return item;
   }
 }
@@ -414,6 +419,7 @@ function toSample(b: Buffered): SloSample {
   };
   if (b.timedOut) s.timedOut = true;
   if (b.good !== undefined) s.good = b.good;
+  if (b.client !== undefined) s.client = b.client;
   return s;
 }
 

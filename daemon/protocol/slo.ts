@@ -171,6 +171,9 @@ export const SloDefinition = SloSpec.extend({
 });
 export type SloDefinition = z.infer<typeof SloDefinition>;
 
+/** Longest client id a sample may carry. */
+export const MAX_CLIENT_ID_CHARS = 128;
+
 /** One request as seen by the service that served it. */
 export const SloSample = z
   .object({
@@ -186,6 +189,8 @@ export const SloSample = z
     timedOut: z.boolean().optional(),
     /** For customRatio SLOs: whether this event is good. */
     good: z.boolean().optional(),
+    /** Who called (an API client id, e.g. from an `x-client-id` header), for `slo/routeUsage`. */
+    client: z.string().min(1).max(MAX_CLIENT_ID_CHARS).optional(),
   })
   .strict();
 export type SloSample = z.infer<typeof SloSample>;
@@ -216,6 +221,10 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
+/** The last date `canonicalIsoMs` converted (year·512 + month·32 + day) and its day number: a pure memo. */
+let lastDate = -1;
+let lastDateDays = 0;
+
 /**
  * `YYYY-MM-DDTHH:MM:SS.mmmZ` (what `toISOString` writes) checked and converted with arithmetic:
  * no regex, no Date, no allocation. Undefined for any other shape, NaN for an impossible date or time.
@@ -243,7 +252,13 @@ function canonicalIsoMs(s: string): number | undefined {
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || milli < 0) {
     return NaN;
   }
-  return (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second) * 1000 + milli;
+  const date = (year * 16 + month) * 32 + day;
+  // The timestamps of one batch mostly share a date: its day number is computed once.
+  if (date !== lastDate) {
+    lastDate = date;
+    lastDateDays = daysFromCivil(year, month, day);
+  }
+  return (((lastDateDays * 24 + hour) * 60 + minute) * 60 + second) * 1000 + milli;
 }
 
 /** Epoch ms of a string `IsoTime` accepts; NaN for any string it rejects. */
@@ -253,7 +268,23 @@ export function isoTimeMs(s: string): number {
   return IsoTime.safeParse(s).success ? Date.parse(s) : NaN;
 }
 
-const SAMPLE_KEYS = new Set(['service', 'method', 'route', 'status', 'durationMs', 'timestamp', 'timedOut', 'good']);
+/** The keys `SloSample` allows (a switch over constants: half the cost of a Set lookup per key). */
+function isSampleKey(key: string): boolean {
+  switch (key) {
+    case 'service':
+    case 'method':
+    case 'route':
+    case 'status':
+    case 'durationMs':
+    case 'timestamp':
+    case 'timedOut':
+    case 'good':
+    case 'client':
+      return true;
+    default:
+      return false;
+  }
+}
 
 const isPlainObject = (x: unknown): x is Record<string, unknown> => {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
@@ -273,7 +304,7 @@ const REJECTED = -Infinity;
  */
 function checkSample(x: unknown): number {
   if (!isPlainObject(x)) return REJECTED;
-  for (const key in x) if (!SAMPLE_KEYS.has(key)) return REJECTED;
+  for (const key in x) if (!isSampleKey(key)) return REJECTED;
   const { status, durationMs, timestamp } = x;
   const time = typeof timestamp === 'string' ? isoTimeMs(timestamp) : NaN;
   const valid =
@@ -289,7 +320,8 @@ function checkSample(x: unknown): number {
     durationMs <= 86_400_000 &&
     (timestamp === undefined || !Number.isNaN(time)) &&
     isOptionalBoolean(x.timedOut) &&
-    isOptionalBoolean(x.good);
+    isOptionalBoolean(x.good) &&
+    (x.client === undefined || isLength(x.client, 1, MAX_CLIENT_ID_CHARS));
   return valid ? time : REJECTED;
 }
 
@@ -544,6 +576,8 @@ export const SloEventType = {
   AlertResolved: 'slo.alertResolved',
   BudgetNoticed: 'slo.budgetNoticed',
   BudgetRearmed: 'slo.budgetRearmed',
+  /** Requests per service, method, route, client and day (route usage), for samples recorded without a batchId. */
+  UsageAggregated: 'slo.usageAggregated',
 } as const;
 
 export const SloCreatedPayload = z.object({ slo: SloDefinition, seeded: z.boolean().optional() });
@@ -570,12 +604,33 @@ export const SamplesAggregatedPayload = z.object({
     .refine((a) => a.length % 2 === 0, 'bucket, count pairs')
     .optional(),
 });
+/** Requests of one (service, method, route, client) on one UTC day, as `slo.usageAggregated` stores them. */
+export const UsageRowPayload = z.object({
+  /** UTC day, `YYYY-MM-DD`. */
+  day: z.iso.date(),
+  service: z.string().min(1),
+  /** Upper-cased. */
+  method: z.string().min(1),
+  route: z.string().min(1),
+  /** Client id; null for requests without one; `other` for clients past the per-route cap. */
+  client: z.string().min(1).nullable(),
+  requests: z.number().int().min(1),
+  /** Time of the newest of these requests (ISO-8601). */
+  lastSeen: IsoTime,
+});
+export type UsageRowPayload = z.infer<typeof UsageRowPayload>;
+
+/** Route usage of samples recorded together: one event per flush or batch, never one per request. */
+export const UsageAggregatedPayload = z.object({ rows: z.array(UsageRowPayload).min(1) });
+
 /** The aggregates of one idempotent `slo/recordBatch`; the event id is `batchEventId(actor, batchId)`. */
 export const BatchRecordedPayload = z.object({
   batchId: z.string(),
   /** Samples the batch held. */
   accepted: z.number().int().min(0),
   rows: z.array(SamplesAggregatedPayload),
+  /** Its route usage (absent in logs written before route usage was counted). */
+  usage: z.array(UsageRowPayload).optional(),
 });
 export type BatchRecordedPayload = z.infer<typeof BatchRecordedPayload>;
 
@@ -681,12 +736,22 @@ export const ImportSlos = defineRequest(
       yaml: z.string().min(1).max(1_000_000),
       /** Validate and answer what would be created, writing nothing. */
       dryRun: z.boolean().default(false),
+      /**
+       * `create`: an id or alias that exists is a Duplicate error. `replace`: an SLO whose id exists is
+       * redefined by its document (as `slo/update` would, keeping its creation time and aliases; counters
+       * restart when the SLI or filter changed); SLOs the YAML does not name are left alone.
+       */
+      mode: z.enum(['create', 'replace']).default('create'),
     })
     .strict(),
-  z.object({ slos: z.array(SloDefinition) }),
+  z.object({
+    slos: z.array(SloDefinition),
+    /** Ids redefined by a `replace` import (the rest of `slos` were created). */
+    replaced: z.array(SloId).default([]),
+  }),
   {
     kind: 'command',
-    doc: 'Create SLOs from OpenSLO v1 YAML, all or nothing; an unsupported or malformed field is rejected naming its document and path.',
+    doc: 'Create (or with mode replace, create or redefine) SLOs from OpenSLO v1 YAML, all or nothing; an unsupported or malformed field is rejected naming its document and path.',
   },
 );
 
@@ -696,3 +761,39 @@ export const ExportSlos = defineRequest(
   z.object({ /** OpenSLO v1 YAML, one document per SLO. */ yaml: z.string() }),
   { kind: 'query', doc: 'SLO definitions as OpenSLO v1 YAML (kind SLO with an inline SLI), importable again with slo/import.' },
 );
+
+
+/** Most days `slo/routeUsage` looks back (the longest SLO window, 90 days, plus the 3 days counters keep past it). */
+export const MAX_USAGE_DAYS = 93;
+
+export const RouteUsageRow = z.object({
+  service: z.string(),
+  /** Upper-cased. */
+  method: z.string(),
+  /** The route template as recorded (e.g. `/api/orders/:id`). */
+  route: z.string(),
+  /** Client id; null for requests that carried none; `other` for clients past the cap of distinct clients per route and day. */
+  client: z.string().nullable(),
+  requests: z.number().int().min(0),
+  /** Newest request (ISO-8601). */
+  lastSeen: IsoTime,
+});
+export type RouteUsageRow = z.infer<typeof RouteUsageRow>;
+
+export const RouteUsageParams = z
+  .object({
+    service: z.string().min(1).max(128).optional(),
+    /** HTTP method, case-insensitive. */
+    method: z.string().min(1).max(16).optional(),
+    /** A route template; `{id}` (OpenAPI) and `:id` (Express) parameters match each other, whatever their names. */
+    route: z.string().min(1).max(512).optional(),
+    /** Whole UTC days counted back from today (1 = today only). */
+    sinceDays: z.number().int().min(1).max(MAX_USAGE_DAYS),
+  })
+  .strict();
+export type RouteUsageParams = z.infer<typeof RouteUsageParams>;
+
+export const RouteUsage = defineRequest('slo/routeUsage', RouteUsageParams, z.object({ rows: z.array(RouteUsageRow) }), {
+  kind: 'query',
+  doc: 'Requests and last-seen time per service, method, route and client over the last days, from every recorded sample (SLO or not).',
+});

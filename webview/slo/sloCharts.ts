@@ -191,6 +191,58 @@ export class EventsChart {
   }
 }
 
+/** p50, p95 and p99 latency per bucket as lines, with a latency SLO's threshold as a dashed line. */
+export class LatencyChart {
+  private readonly chart: AnyChart;
+
+  constructor(canvas: HTMLCanvasElement) {
+    const line = (label: string, dash: number[] = []): ChartDataset<'line', (number | null)[]> => ({
+      type: 'line',
+      label,
+      data: [],
+      // Points, so a bucket between two empty ones still shows.
+      pointRadius: dash.length > 0 ? 0 : 2,
+      borderWidth: 2,
+      borderDash: dash,
+      tension: 0.2,
+      // A bucket without samples breaks the line rather than drawing a fake zero.
+      spanGaps: false,
+    });
+    const options = baseOptions()!;
+    options.scales!.y = { beginAtZero: true, ticks: { callback: (v) => `${String(v)} ms` } };
+    // Without a threshold (not a latency SLO) its line has no label and no legend entry.
+    options.plugins!.legend = { ...options.plugins!.legend, labels: { filter: (item) => item.text !== '' } };
+    this.chart = new Chart(canvas, {
+      type: 'line',
+      data: { labels: [], datasets: [line('p50'), line('p95'), line('p99'), line('', [6, 4])] },
+      options,
+    }) as AnyChart;
+    this.applyTheme(readPalette());
+  }
+
+  update(labels: readonly string[], p50: readonly (number | null)[], p95: readonly (number | null)[], p99: readonly (number | null)[], thresholdMs: number | null): void {
+    this.chart.data.labels = [...labels];
+    const [a, b, c, threshold] = this.chart.data.datasets;
+    a!.data = [...p50];
+    b!.data = [...p95];
+    c!.data = [...p99];
+    threshold!.data = thresholdMs === null ? [] : labels.map(() => thresholdMs);
+    threshold!.label = thresholdMs === null ? '' : `Threshold (${thresholdMs} ms)`;
+    this.chart.update();
+  }
+
+  applyTheme(p: SloPalette): void {
+    const [a, b, c, threshold] = this.chart.data.datasets;
+    const colors = [p.good, p.line, p.ticket, p.bad];
+    [a, b, c, threshold].forEach((ds, i) => {
+      ds!.borderColor = colors[i]!;
+      ds!.backgroundColor = colors[i]!;
+    });
+    applyAxes(this.chart, p);
+    this.chart.update('none');
+  }
+}
+
 /** `#rrggbb` (what VS Code's chart colours are) with an alpha; other formats are returned as they are. */
 export function withAlpha(color: string, alpha: number): string {
   const m = /^#([0-9a-f]{6})$/i.exec(color.trim());

@@ -245,8 +245,25 @@ export interface ChartData {
   readonly burnDown: { readonly labels: readonly string[]; readonly percent: readonly (number | null)[] };
   readonly burn: BurnBars;
   readonly events: { readonly labels: readonly string[]; readonly good: readonly number[]; readonly bad: readonly number[] };
+  /** Latency percentiles per bucket of the selected range, ms; null where a bucket had no samples. */
+  readonly latency: LatencyLines;
   /** Text alternatives of the charts for screen readers. */
-  readonly summaries: { readonly burnDown: string; readonly burn: string; readonly events: string };
+  readonly summaries: { readonly burnDown: string; readonly burn: string; readonly events: string; readonly latency: string };
+}
+
+export interface LatencyLines {
+  readonly labels: readonly string[];
+  readonly p50: readonly (number | null)[];
+  readonly p95: readonly (number | null)[];
+  readonly p99: readonly (number | null)[];
+  /** A latency SLO's threshold, ms, drawn as a line across the chart; null for other SLIs. */
+  readonly thresholdMs: number | null;
+}
+
+/** p50/p95/p99 per series bucket (null for buckets without samples, so the lines break there). */
+export function latencyLines(buckets: readonly SeriesBucket[], labels: readonly string[], thresholdMs: number | null): LatencyLines {
+  const of = (pick: 'p50' | 'p95' | 'p99') => buckets.map((b) => (b.latency && b.latency.samples > 0 ? b.latency[pick] : null));
+  return { labels, p50: of('p50'), p95: of('p95'), p99: of('p99'), thresholdMs };
 }
 
 export function chartDataOf(data: SloDashboardData): ChartData {
@@ -260,14 +277,19 @@ export function chartDataOf(data: SloDashboardData): ChartData {
   const bad = rangeSeries.buckets.map((b) => b.bad);
   const sum = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0);
   const last = percent.filter((p): p is number => p !== null).at(-1);
+  const rangeLabels = rangeSeries.buckets.map((b) => bucketLabel(Date.parse(b.start), rangeSeries.resolutionMinutes, rangeMinutes));
+  const latency = latencyLines(rangeSeries.buckets, rangeLabels, status.slo.sli.kind === 'latency' ? status.slo.sli.thresholdMs : null);
+  const worstP99 = Math.max(...latency.p99.filter((v): v is number => v !== null));
   return {
     burnDown: { labels: points.map((p) => bucketLabel(p.at, windowSeries.resolutionMinutes, windowMinutes)), percent },
     burn: bars,
-    events: { labels: rangeSeries.buckets.map((b) => bucketLabel(Date.parse(b.start), rangeSeries.resolutionMinutes, rangeMinutes)), good, bad },
+    events: { labels: rangeLabels, good, bad },
+    latency,
     summaries: {
       burnDown: `Line chart of the error budget left over the ${status.slo.windowDays}-day window${last === undefined ? ': no events yet' : `, now ${last}%`}`,
       burn: `Bar chart of burn rates: ${bars.windows.map((w, i) => `${w} ${formatBurnRate(bars.rates[i] ?? 0)}`).join(', ')}`,
       events: `Stacked bar chart of events over the last ${data.range}: ${formatCount(sum(good))} good, ${formatCount(sum(bad))} bad`,
+      latency: `Line chart of p50, p95 and p99 latency over the last ${data.range}${Number.isFinite(worstP99) ? `, highest p99 ${worstP99} ms` : ': no latency samples'}${latency.thresholdMs === null ? '' : `, threshold ${latency.thresholdMs} ms`}`,
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { SloDashboardCommand, SloRange } from '../protocol/sloDashboard';
 import { SLO_RANGES } from '../protocol/sloDashboard';
-import { BurnDownChart, BurnRateChart, EventsChart, type SloPalette } from './sloCharts';
+import { BurnDownChart, BurnRateChart, EventsChart, LatencyChart, type SloPalette } from './sloCharts';
 import type { ChartData, SloDashboardView, Tone } from './sloDashboardModel';
+import { Banner } from '../shared/banner';
 import { el, type Attrs } from '../shared/dom';
 
 export interface SloDashboardCallbacks {
@@ -25,9 +26,7 @@ export class SloDashboardDom {
   private readonly subtitle = el('p', { class: 'detail slo-subtitle', 'data-testid': 'slo-subtitle' });
   private readonly status = el('span', { class: 'pill', 'data-testid': 'slo-status', role: 'status' });
   private readonly progress = el('vscode-progress-ring', { 'data-testid': 'slo-loading', 'aria-label': 'Loading' });
-  private readonly banner = el('div', { class: 'banner', 'data-testid': 'slo-banner', hidden: '' });
-  private readonly bannerText = el('p', { class: 'banner-text', 'data-testid': 'slo-banner-text' });
-  private readonly bannerActions = el('div', { class: 'banner-actions' });
+  private readonly banner = new Banner<SloDashboardCommand>('slo', (command, secondary) => this.actionButton(command, secondary));
   private readonly cards = el('section', { class: 'cards', 'aria-label': 'SLO figures', 'data-testid': 'slo-cards' });
   private readonly content = el('div', { class: 'slo-content' });
   private readonly alerts = el('ul', { class: 'slo-alerts', 'data-testid': 'slo-alerts' });
@@ -37,10 +36,10 @@ export class SloDashboardDom {
     burnDown: el('canvas', { role: 'img', 'data-testid': 'slo-burndown-chart' }),
     burn: el('canvas', { role: 'img', 'data-testid': 'slo-burnrate-chart' }),
     events: el('canvas', { role: 'img', 'data-testid': 'slo-events-chart' }),
+    latency: el('canvas', { role: 'img', 'data-testid': 'slo-latency-chart' }),
   };
   private readonly updated = el('span', { 'data-testid': 'slo-updated' });
-  private readonly charts: { burnDown: BurnDownChart; burn: BurnRateChart; events: EventsChart };
-  private lastActions = '';
+  private readonly charts: { burnDown: BurnDownChart; burn: BurnRateChart; events: EventsChart; latency: LatencyChart };
 
   constructor(
     root: HTMLElement,
@@ -57,22 +56,22 @@ export class SloDashboardDom {
       this.rangeButtons.set(range, button);
       ranges.append(button);
     }
-    this.banner.append(this.bannerText, this.bannerActions);
     const chartSection = (id: string, heading: string, canvas: HTMLCanvasElement, ...extra: HTMLElement[]): HTMLElement =>
       el('section', { class: 'slo-chart', 'aria-labelledby': id }, el('div', { class: 'slo-chart-head' }, el('h2', { id }, heading), ...extra), el('div', { class: 'chart-box slo-chart-box' }, canvas));
     this.content.append(
       this.cards,
       el('div', { class: 'slo-grid' }, chartSection('slo-burndown-h', 'Error budget remaining over the window', this.canvases.burnDown), chartSection('slo-burn-h', 'Burn rate per window vs. alert thresholds', this.canvases.burn)),
       chartSection('slo-events-h', 'Good and bad events', this.canvases.events, ranges),
+      chartSection('slo-latency-h', 'Latency over time (p50, p95, p99)', this.canvases.latency),
       el('section', { class: 'slo-alerts-section', 'aria-labelledby': 'slo-alerts-h' }, el('h2', { id: 'slo-alerts-h' }, 'Active alerts'), this.noAlerts, this.alerts),
     );
     root.replaceChildren(
       el('header', { class: 'top' }, el('div', { class: 'slo-heading' }, this.title, this.subtitle), this.status, this.progress, el('span', { class: 'spacer' }), other, refresh),
-      this.banner,
+      this.banner.element,
       this.content,
       el('footer', { class: 'footer' }, this.updated),
     );
-    this.charts = { burnDown: new BurnDownChart(this.canvases.burnDown), burn: new BurnRateChart(this.canvases.burn), events: new EventsChart(this.canvases.events) };
+    this.charts = { burnDown: new BurnDownChart(this.canvases.burnDown), burn: new BurnRateChart(this.canvases.burn), events: new EventsChart(this.canvases.events), latency: new LatencyChart(this.canvases.latency) };
   }
 
   render(view: SloDashboardView, range: SloRange, charts: ChartData | undefined): void {
@@ -82,19 +81,7 @@ export class SloDashboardDom {
     this.subtitle.textContent = view.subtitle;
     this.status.textContent = view.statusText;
     this.setTone(this.status, view.statusTone);
-    if (view.banner) {
-      this.banner.hidden = false;
-      this.banner.dataset.tone = view.banner.tone;
-      this.banner.setAttribute('role', view.banner.tone === 'error' ? 'alert' : 'status');
-      this.bannerText.textContent = view.banner.text;
-      const key = view.banner.actions.join(',');
-      if (key !== this.lastActions) {
-        this.lastActions = key;
-        this.bannerActions.replaceChildren(...view.banner.actions.map((a, i) => this.actionButton(a, i > 0)));
-      }
-    } else {
-      this.banner.hidden = true;
-    }
+    this.banner.render(view.banner);
     this.content.hidden = !view.hasData;
     this.content.classList.toggle('stale', view.stale);
     this.cards.replaceChildren(
@@ -113,9 +100,12 @@ export class SloDashboardDom {
       this.canvases.burnDown.setAttribute('aria-label', charts.summaries.burnDown);
       this.canvases.burn.setAttribute('aria-label', charts.summaries.burn);
       this.canvases.events.setAttribute('aria-label', charts.summaries.events);
+      this.canvases.latency.setAttribute('aria-label', charts.summaries.latency);
       this.charts.burnDown.update(charts.burnDown.labels, charts.burnDown.percent);
       this.charts.burn.update(charts.burn.windows, charts.burn.rates, charts.burn.page, charts.burn.ticket);
       this.charts.events.update(charts.events.labels, charts.events.good, charts.events.bad);
+      const l = charts.latency;
+      this.charts.latency.update(l.labels, l.p50, l.p95, l.p99, l.thresholdMs);
     }
   }
 
@@ -123,6 +113,7 @@ export class SloDashboardDom {
     this.charts.burnDown.applyTheme(palette);
     this.charts.burn.applyTheme(palette);
     this.charts.events.applyTheme(palette);
+    this.charts.latency.applyTheme(palette);
   }
 
   private actionButton(command: SloDashboardCommand, secondary: boolean): HTMLElement {

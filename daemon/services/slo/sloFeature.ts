@@ -13,6 +13,7 @@ import {
   ListSlos,
   RecordSample,
   RecordSampleBatch,
+  RouteUsage,
   SloSeries,
   UpdateSlo,
 } from '../../protocol';
@@ -25,6 +26,31 @@ import { SloService } from './sloService';
 export interface SloFeature extends DaemonFeature {
   /** `slo/budgetConsumed` without RPC (the incidents feature: error budget an incident consumed). Throws before `register`. */
   budgetConsumed(params: { sloIds?: string[]; from: string; to: string }): BudgetConsumedResult;
+  /**
+   * Who called each API operation over the last `sinceDays` UTC days (1..93, today included), from the
+   * recorded samples: one row per operation and client (null: requests without a client id; `other`:
+   * clients past the per-route cap). `path` is matched against recorded route templates with
+   * `{id}` and `:id` parameters as equal; an operation nobody called has no row. Throws before `register`,
+   * and an RpcError (InvalidParams) for a bad `sinceDays`.
+   */
+  routeUsage(ops: readonly OperationRef[], sinceDays: number): OperationUsage[];
+}
+
+/** An API operation: HTTP method (any case) and path template (`/orders/{id}` or `/orders/:id`). */
+export interface OperationRef {
+  method: string;
+  path: string;
+}
+
+export interface OperationUsage {
+  /** As given in the OperationRef. */
+  method: string;
+  path: string;
+  /** Client id; null for requests without one. */
+  client: string | null;
+  requests: number;
+  /** Newest request (ISO-8601). */
+  lastSeen: string;
 }
 
 /** SLOs and error budgets: `slo/*` over RPC, the dashboard, burn-rate, samples and gate routes over REST. */
@@ -60,8 +86,9 @@ export function sloFeature(): SloFeature {
         .on(ListSloAlerts, ({ id, includeResolved }) => ({ alerts: slos.alerts(id, includeResolved) }))
         .on(BudgetConsumed, (p) => slos.budgetConsumed(p))
         .on(Gate, (p) => slos.gate(p))
-        .on(ImportSlos, async ({ yaml, dryRun }, ctx) => ({ slos: await slos.importOpenSlo(yaml, dryRun, ctx.actor) }))
-        .on(ExportSlos, ({ ids }) => ({ yaml: slos.exportOpenSlo(ids) }));
+        .on(ImportSlos, ({ yaml, dryRun, mode }, ctx) => slos.importOpenSlo(yaml, dryRun, ctx.actor, mode))
+        .on(ExportSlos, ({ ids }) => ({ yaml: slos.exportOpenSlo(ids) }))
+        .on(RouteUsage, (p) => ({ rows: slos.routeUsage(p) }));
       rest
         .get('/api/slo/dashboard', ListSlos, () => ({}))
         .get('/api/slo/burn-rate/{slo_id}', GetSlo, ({ path }) => ({ id: path.slo_id }))
@@ -82,6 +109,10 @@ export function sloFeature(): SloFeature {
     budgetConsumed(params) {
       if (!service) throw new Error('the slo feature is not registered yet');
       return service.budgetConsumed(params);
+    },
+    routeUsage(ops, sinceDays) {
+      if (!service) throw new Error('the slo feature is not registered yet');
+      return service.operationUsage(ops, sinceDays);
     },
   };
 }

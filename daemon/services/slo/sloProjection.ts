@@ -9,6 +9,8 @@ import {
   SloDeletedPayload,
   SloEventType,
   SloUpdatedPayload,
+  UsageAggregatedPayload,
+  UsageRowPayload,
   type SloAlert,
   isoTimeMs,
   type SloDefinition,
@@ -16,6 +18,7 @@ import {
 import type { EventRecord, Projection } from '../../store/types';
 import { HistogramRing, countOf, goodAtThreshold, type SparseHistogram } from './latencyHistogram';
 import { MinuteCounters } from './minuteCounters';
+import { RouteUsageTable, type UsageSnapshotRow } from './routeUsage';
 import { minuteOf } from './sloMath';
 
 /** Counters hold the window plus this many days, so late samples and series just past the window still land. */
@@ -39,6 +42,26 @@ function isAggregateRow(x: unknown): x is AggregateRowPayload {
     if (!Array.isArray(pair) || pair.length !== 2 || !isCount(pair[0], 0) || !isCount(pair[1], 1)) return false;
   }
   return true;
+}
+
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** What `UsageRowPayload` accepts, for the rows this feature writes (anything else goes to zod). */
+function isUsageRow(x: unknown): x is UsageRowPayload {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Record<string, unknown>;
+  return (
+    typeof r.day === 'string' &&
+    r.day.length === 10 &&
+    !Number.isNaN(isoTimeMs(`${r.day}T00:00:00.000Z`)) &&
+    isName(r.service) &&
+    isName(r.method) &&
+    isName(r.route) &&
+    (r.client === null || isName(r.client)) &&
+    isCount(r.requests, 1) &&
+    typeof r.lastSeen === 'string' &&
+    !Number.isNaN(isoTimeMs(r.lastSeen))
+  );
 }
 
 /** A flat [bucket, count, bucket, count...] histogram as pairs, zero counts dropped. */
@@ -66,12 +89,16 @@ interface Snapshot {
   lastSample?: Record<string, number>;
   /** sloId → budget-notice thresholds already sent in this window. */
   noticed?: Record<string, number[]>;
+  /** Route usage rows (absent in snapshots older than route usage). */
+  usage?: UsageSnapshotRow[];
 }
 
 /** SLO definitions, their per-minute counters and their alerts, from the `slo.*` events. */
 export class SloProjection implements Projection {
   readonly name = 'slo';
   private readonly slos = new Map<string, SloDefinition>();
+  /** `all()`'s answer until the next change. */
+  private sorted: SloDefinition[] | undefined;
   private readonly aliases = new Map<string, string>();
   private readonly counters = new Map<string, MinuteCounters>();
   private readonly histograms = new Map<string, HistogramRing>();
@@ -80,6 +107,8 @@ export class SloProjection implements Projection {
   private readonly active = new Map<string, SloAlert>();
   private resolved: SloAlert[] = [];
   private seeded = false;
+  /** Requests per service, method, route, client and day, from every sample (SLO or not). */
+  readonly usage = new RouteUsageTable();
 
   apply(event: EventRecord): void {
     switch (event.type) {
@@ -109,11 +138,23 @@ export class SloProjection implements Projection {
         return;
       }
       case SloEventType.BatchRecorded: {
-        const p = event.payload as { rows?: unknown };
-        if (Array.isArray(p?.rows) && p.rows.every(isAggregateRow)) for (const row of p.rows) this.addRow(row);
-        else {
+        const p = event.payload as { rows?: unknown; usage?: unknown };
+        if (Array.isArray(p?.rows) && p.rows.every(isAggregateRow)) {
+          for (const row of p.rows) this.addRow(row);
+          if (p.usage !== undefined) this.addUsage(p.usage);
+        } else {
           const parsed = BatchRecordedPayload.safeParse(event.payload);
           if (parsed.success) for (const row of parsed.data.rows) this.addRow(row);
+          if (parsed.success && parsed.data.usage) this.addUsage(parsed.data.usage);
+        }
+        return;
+      }
+      case SloEventType.UsageAggregated: {
+        const rows = (event.payload as { rows?: unknown } | null)?.rows;
+        if (Array.isArray(rows) && rows.length > 0 && rows.every(isUsageRow)) for (const row of rows) this.usage.add(row);
+        else {
+          const p = UsageAggregatedPayload.safeParse(event.payload);
+          if (p.success) for (const row of p.data.rows) this.usage.add(row);
         }
         return;
       }
@@ -178,7 +219,9 @@ export class SloProjection implements Projection {
   }
 
   all(): SloDefinition[] {
-    return [...this.slos.values()].sort((a, b) => a.id.localeCompare(b.id));
+    // Sorted once per change: every recorded batch asks.
+    this.sorted ??= [...this.slos.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.sorted];
   }
 
   countersOf(id: string): MinuteCounters | undefined {
@@ -211,6 +254,7 @@ export class SloProjection implements Projection {
       histograms,
       lastSample: Object.fromEntries(this.lastSample),
       noticed: Object.fromEntries([...this.noticed].map(([id, set]) => [id, [...set]])),
+      usage: this.usage.snapshot(),
     };
   }
 
@@ -233,10 +277,12 @@ export class SloProjection implements Projection {
     // Snapshots written before alert kinds existed hold burn-rate alerts only.
     for (const a of s.active ?? []) this.active.set(a.alertId, { ...a, kind: a.kind ?? 'burnRate' });
     this.resolved = (s.resolved ?? []).map((a) => ({ ...a, kind: a.kind ?? 'burnRate' }));
+    this.usage.restore(s.usage ?? []);
   }
 
   reset(): void {
     this.slos.clear();
+    this.sorted = undefined;
     this.aliases.clear();
     this.counters.clear();
     this.histograms.clear();
@@ -245,12 +291,14 @@ export class SloProjection implements Projection {
     this.active.clear();
     this.resolved = [];
     this.seeded = false;
+    this.usage.clear();
   }
 
   private put(slo: SloDefinition, resetCounters: boolean): void {
     const previous = this.slos.get(slo.id);
     for (const alias of previous?.aliases ?? []) this.aliases.delete(alias);
     this.slos.set(slo.id, slo);
+    this.sorted = undefined;
     for (const alias of slo.aliases) this.aliases.set(alias, slo.id);
     const old = this.counters.get(slo.id);
     if (resetCounters || !old) {
@@ -289,6 +337,16 @@ export class SloProjection implements Projection {
     this.lastSample.set(row.sloId, Math.max(minute, this.lastSample.get(row.sloId) ?? -Infinity));
   }
 
+  /** A batch's usage rows, all or none (as the rest of the event). */
+  private addUsage(rows: unknown): void {
+    if (Array.isArray(rows) && rows.every(isUsageRow)) {
+      for (const row of rows) this.usage.add(row);
+      return;
+    }
+    const parsed = UsageRowPayload.array().safeParse(rows);
+    if (parsed.success) for (const row of parsed.data) this.usage.add(row);
+  }
+
   private noticedOf(id: string): Set<number> {
     let set = this.noticed.get(id);
     if (!set) this.noticed.set(id, (set = new Set()));
@@ -300,6 +358,7 @@ export class SloProjection implements Projection {
     if (!slo) return;
     for (const alias of slo.aliases) this.aliases.delete(alias);
     this.slos.delete(id);
+    this.sorted = undefined;
     this.counters.delete(id);
     this.histograms.delete(id);
     this.lastSample.delete(id);

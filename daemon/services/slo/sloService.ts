@@ -12,12 +12,15 @@ import {
   type ParsedParamsOf,
   type RecordSampleBatch,
   type ResultOf,
+  type RouteUsageParams,
+  type RouteUsageRow,
   type SloAlert,
   type SloBudgetNotice,
   type SloSample,
   type SloSeries,
   type SloStatus,
   type UpdateSlo,
+  MAX_USAGE_DAYS,
   batchEventId,
   isoTimeMs,
   validatedSampleTimes,
@@ -26,6 +29,7 @@ import type { EventStore, NewEvent } from '../../store/types';
 import type { Clock, TimerHandle } from '../shared/clock';
 import { newDense, percentiles } from './latencyHistogram';
 import { OpenSloError, exportOpenSlo, parseOpenSlo, type ImportedSlo } from './openSlo';
+import { DAY_MS, UsageAggregate, normaliseRoute, usageRows } from './routeUsage';
 import { Classifiers, SampleAggregate } from './sampleAggregator';
 import { SEED_SLOS } from './seed';
 import { RETAINED_EXTRA_DAYS, type SloProjection } from './sloProjection';
@@ -77,6 +81,21 @@ const invalid = (path: string, message: string): RpcError =>
   new RpcError(ErrorCode.InvalidParams, `${path}: ${message}`, { issues: [{ path, message }] });
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** `slo.updated` for a new definition of `current`, saying what becomes of its counters. */
+function updatedEvent(current: SloDefinition, slo: SloDefinition, actor: string): NewEvent {
+  // Counters were counted with the old SLI and filter: they do not describe the new definition.
+  const resetCounters = JSON.stringify([slo.sli, slo.filter]) !== JSON.stringify([current.sli, current.filter]);
+  // A latency SLI over the same requests can be recounted from the histograms (customRatio
+  // counted only samples that said good or bad, so its histograms miss the others).
+  const recomputeFromHistograms =
+    resetCounters && slo.sli.kind === 'latency' && current.sli.kind !== 'customRatio' && JSON.stringify(slo.filter) === JSON.stringify(current.filter);
+  return { type: SloEventType.Updated, actor, payload: { slo, resetCounters, recomputeFromHistograms } };
+}
+
+/** The `slo.usageAggregated` event of an aggregate (none when it is empty). */
+const usageEvents = (usage: UsageAggregate, actor: string): NewEvent[] =>
+  usage.isEmpty ? [] : [{ type: SloEventType.UsageAggregated, actor, payload: { rows: usage.payloads() } }];
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 const percent = (ratio: number): string => `${round2(ratio * 100)} %`;
 
@@ -86,7 +105,7 @@ const percent = (ratio: number): string => `${round2(ratio * 100)} %`;
  */
 export class SloService {
   /** Buffered single samples by who sent them: each aggregate event names its actor. */
-  private pending = new Map<string, SampleAggregate>();
+  private pending = new Map<string, { slo: SampleAggregate; usage: UsageAggregate }>();
   private waiters: Waiter[] = [];
   private readonly classifiers = new Classifiers();
   /** Per SLO: when its last `samples` notice went out, and the timer of the one folded behind it. */
@@ -166,13 +185,7 @@ export class SloService {
     const { id: _id, ...changes } = params;
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     const slo = SloDefinition.parse({ ...current, ...defined, updatedAt: iso(this.clock.now()) });
-    // Counters were counted with the old SLI and filter: they do not describe the new definition.
-    const resetCounters = JSON.stringify([slo.sli, slo.filter]) !== JSON.stringify([current.sli, current.filter]);
-    // A latency SLI over the same requests can be recounted from the histograms (customRatio
-    // counted only samples that said good or bad, so its histograms miss the others).
-    const recomputeFromHistograms =
-      resetCounters && slo.sli.kind === 'latency' && current.sli.kind !== 'customRatio' && JSON.stringify(slo.filter) === JSON.stringify(current.filter);
-    await this.store.append([{ type: SloEventType.Updated, actor, payload: { slo, resetCounters, recomputeFromHistograms } }]);
+    await this.store.append([updatedEvent(current, slo, actor)]);
     this.notifier.changed(slo.id, 'updated');
     return slo;
   }
@@ -194,11 +207,12 @@ export class SloService {
     const classifiers = slos.map((slo) => this.classifiers.of(slo));
     const one = new SampleAggregate();
     const matched = one.add(slos, classifiers, sample, time);
-    if (matched === 0) return Promise.resolve({ ok: true, matchedSlos: 0 });
     if (this.closed) throw new RpcError(ErrorCode.ShuttingDown, 'The SLO service is stopping.');
     let mine = this.pending.get(actor);
-    if (!mine) this.pending.set(actor, (mine = new SampleAggregate()));
-    mine.merge(one);
+    if (!mine) this.pending.set(actor, (mine = { slo: new SampleAggregate(), usage: new UsageAggregate() }));
+    mine.slo.merge(one);
+    // Every sample counts for route usage, SLOs or not.
+    mine.usage.add(sample, time);
     this.flushTimer ??= this.clock.setTimer(FLUSH_DELAY_MS, () => void this.flush());
     return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject })).then(() => ({ ok: true as const, matchedSlos: matched }));
   }
@@ -210,18 +224,22 @@ export class SloService {
    */
   async recordBatch(samples: ParsedParamsOf<typeof RecordSampleBatch>['samples'], actor: string, batchId?: string): Promise<ResultOf<typeof RecordSampleBatch>> {
     const now = this.clock.now();
-    const oldest = this.oldestAllowed(now);
     const slos = this.projection.all();
+    const oldest = this.oldestAllowed(now, slos);
     const classifiers = slos.map((slo) => this.classifiers.of(slo));
     const aggregate = new SampleAggregate();
+    const usage = new UsageAggregate();
     const parsed = validatedSampleTimes(samples);
-    for (let i = 0; i < samples.length; i++) {
+    // Not `samples.length` after an await: that would keep the whole parsed batch alive until the append is durable.
+    const accepted = samples.length;
+    for (let i = 0; i < accepted; i++) {
       const sample = samples[i]!;
-      const time = sample.timestamp === undefined ? now : this.sampleTime(sample.timestamp, now, oldest, `samples.${i}.timestamp`, parsed?.[i]);
+      const time = sample.timestamp === undefined ? now : this.sampleTime(sample.timestamp, now, oldest, i, parsed?.[i]);
       aggregate.add(slos, classifiers, sample, time);
+      usage.add(sample, time);
     }
     if (batchId !== undefined) {
-      const payload: BatchRecordedPayload = { batchId, accepted: samples.length, rows: aggregate.payloads() };
+      const payload: BatchRecordedPayload = { batchId, accepted, rows: aggregate.payloads(), usage: usage.payloads() };
       const [stored] = await this.store.append([{ id: batchEventId(actor, batchId), type: SloEventType.BatchRecorded, actor, payload }]);
       if (stored!.duplicate) {
         const first = BatchRecordedPayload.safeParse(stored!.event.payload);
@@ -229,13 +247,57 @@ export class SloService {
         return { accepted: first.data.accepted, aggregates: first.data.rows.length, duplicate: true };
       }
       this.afterSamples(aggregate.sloIds());
-      return { accepted: samples.length, aggregates: aggregate.size, duplicate: false };
+      return { accepted, aggregates: aggregate.size, duplicate: false };
     }
-    if (aggregate.size > 0) {
-      await this.store.append(aggregate.events(actor));
-      this.afterSamples(aggregate.sloIds());
+    await this.store.append([...aggregate.events(actor), ...usageEvents(usage, actor)]);
+    if (aggregate.size > 0) this.afterSamples(aggregate.sloIds());
+    return { accepted, aggregates: aggregate.size, duplicate: false };
+  }
+
+  /**
+   * Requests per service, method, route and client over the last `sinceDays` UTC days (today
+   * included). `route` matches templates with `{id}` and `:id` parameters as equal.
+   */
+  routeUsage(params: RouteUsageParams): RouteUsageRow[] {
+    const today = Math.floor(this.clock.now() / DAY_MS);
+    const method = params.method?.toUpperCase();
+    const route = params.route === undefined ? undefined : normaliseRoute(params.route);
+    const totals = this.projection.usage
+      .totals(today - params.sinceDays + 1, today)
+      .filter((t) => (params.service === undefined || t.service === params.service) && (method === undefined || t.method === method) && (route === undefined || normaliseRoute(t.route) === route));
+    return usageRows(totals);
+  }
+
+  /**
+   * Usage of API operations (say, from an OpenAPI document) over the last `sinceDays` days: per
+   * operation and client, requests summed over every service that recorded the route. An operation
+   * nobody called has no row.
+   */
+  operationUsage(ops: readonly { method: string; path: string }[], sinceDays: number): { method: string; path: string; client: string | null; requests: number; lastSeen: string }[] {
+    if (!Number.isInteger(sinceDays) || sinceDays < 1 || sinceDays > MAX_USAGE_DAYS) throw invalid('sinceDays', `must be a whole number of days from 1 to ${MAX_USAGE_DAYS}`);
+    const today = Math.floor(this.clock.now() / DAY_MS);
+    const byOp = new Map<string, number[]>();
+    ops.forEach((op, i) => {
+      const key = `${op.method.toUpperCase()} ${normaliseRoute(op.path)}`;
+      byOp.set(key, [...(byOp.get(key) ?? []), i]);
+    });
+    const found = new Map<number, Map<string | null, { requests: number; lastSeen: number }>>();
+    for (const t of this.projection.usage.totals(today - sinceDays + 1, today)) {
+      for (const i of byOp.get(`${t.method} ${normaliseRoute(t.route)}`) ?? []) {
+        let clients = found.get(i);
+        if (!clients) found.set(i, (clients = new Map()));
+        const c = clients.get(t.client);
+        if (c) {
+          c.requests += t.requests;
+          c.lastSeen = Math.max(c.lastSeen, t.lastSeen);
+        } else clients.set(t.client, { requests: t.requests, lastSeen: t.lastSeen });
+      }
     }
-    return { accepted: samples.length, aggregates: aggregate.size, duplicate: false };
+    return ops.flatMap((op, i) =>
+      [...(found.get(i) ?? [])]
+        .sort(([ca, a], [cb, b]) => b.requests - a.requests || (ca ?? '').localeCompare(cb ?? ''))
+        .map(([client, c]) => ({ method: op.method, path: op.path, client, requests: c.requests, lastSeen: iso(c.lastSeen) })),
+    );
   }
 
   series(params: ParsedParamsOf<typeof SloSeries>): ResultOf<typeof SloSeries> {
@@ -336,8 +398,12 @@ export class SloService {
     return { decision: reasons.length === 0 ? 'allow' : 'deny', reasons, slos: evaluated, evaluatedAt: iso(now) };
   }
 
-  /** Create SLOs from OpenSLO v1 YAML in one append, all or nothing; `dryRun` writes nothing. */
-  async importOpenSlo(yaml: string, dryRun: boolean, actor: string): Promise<SloDefinition[]> {
+  /**
+   * Create SLOs from OpenSLO v1 YAML in one append, all or nothing; `dryRun` writes nothing. With
+   * mode `replace`, a document whose id names an existing SLO redefines it (creation time kept,
+   * aliases merged) instead of being a Duplicate.
+   */
+  async importOpenSlo(yaml: string, dryRun: boolean, actor: string, mode: 'create' | 'replace' = 'create'): Promise<{ slos: SloDefinition[]; replaced: string[] }> {
     let imported: ImportedSlo[];
     try {
       imported = parseOpenSlo(yaml);
@@ -347,19 +413,33 @@ export class SloService {
     }
     const now = iso(this.clock.now());
     const seen = new Map<string, number>();
+    const events: NewEvent[] = [];
+    const replaced: string[] = [];
     const slos = imported.map(({ spec, aliases }, i) => {
+      // Replace mode: the SLO this document redefines (by its id, never by an alias).
+      const current = mode === 'replace' ? this.projection.resolve(spec.id) : undefined;
+      const target = current?.id === spec.id ? current : undefined;
       for (const name of [spec.id, ...aliases]) {
         const field = name === spec.id ? 'metadata.name' : 'metadata.annotations.cogniforge.dev/aliases';
-        if (this.projection.isTaken(name)) throw new RpcError(ErrorCode.Duplicate, `yaml: document ${i + 1}: ${field}: an SLO with id or alias "${name}" exists.`, { kind: 'slo', id: name, document: i });
+        const owner = this.projection.resolve(name);
+        if (owner && owner !== target) throw new RpcError(ErrorCode.Duplicate, `yaml: document ${i + 1}: ${field}: an SLO with id or alias "${name}" exists.`, { kind: 'slo', id: name, document: i });
         if (seen.has(name)) throw new RpcError(ErrorCode.Duplicate, `yaml: document ${i + 1}: ${field}: "${name}" is also used by document ${seen.get(name)! + 1}.`, { kind: 'slo', id: name, document: i });
         seen.set(name, i);
       }
-      return SloDefinition.parse({ ...spec, aliases, createdAt: now, updatedAt: now });
+      if (target) {
+        const slo = SloDefinition.parse({ ...spec, aliases: [...new Set([...target.aliases, ...aliases])], createdAt: target.createdAt, updatedAt: now });
+        events.push(updatedEvent(target, slo, actor));
+        replaced.push(slo.id);
+        return slo;
+      }
+      const slo = SloDefinition.parse({ ...spec, aliases, createdAt: now, updatedAt: now });
+      events.push({ type: SloEventType.Created, actor, payload: { slo } });
+      return slo;
     });
-    if (dryRun) return slos;
-    await this.store.append(slos.map((slo) => ({ type: SloEventType.Created, actor, payload: { slo } })));
-    for (const slo of slos) this.notifier.changed(slo.id, 'created');
-    return slos;
+    if (dryRun) return { slos, replaced };
+    await this.store.append(events);
+    for (const slo of slos) this.notifier.changed(slo.id, replaced.includes(slo.id) ? 'updated' : 'created');
+    return { slos, replaced };
   }
 
   /** The chosen SLOs (default all) as OpenSLO v1 YAML. */
@@ -396,13 +476,14 @@ export class SloService {
       return;
     }
     try {
-      await this.store.append([...pending].flatMap(([actor, aggregate]) => aggregate.events(actor)));
+      await this.store.append([...pending].flatMap(([actor, { slo, usage }]) => [...slo.events(actor), ...usageEvents(usage, actor)]));
     } catch (e) {
       for (const w of waiters) w.reject(e);
       return;
     }
     for (const w of waiters) w.resolve();
-    this.afterSamples(new Set([...pending.values()].flatMap((a) => [...a.sloIds()])));
+    const sloIds = new Set([...pending.values()].flatMap((a) => [...a.slo.sloIds()]));
+    if (sloIds.size > 0) this.afterSamples(sloIds);
   }
 
   /** Send `slo/didChange` samples for an SLO now, or once its throttle interval ends (SAMPLES_NOTIFY_MS). */
@@ -588,19 +669,23 @@ export class SloService {
   }
 
   /** The longest SLO window in days (30 without SLOs): samples older than that are rejected. */
-  private oldestAllowed(now: number): { days: number; time: number } {
+  private oldestAllowed(now: number, slos = this.projection.all()): { days: number; time: number } {
     let days = 0;
-    for (const slo of this.projection.all()) days = Math.max(days, slo.windowDays);
+    for (const slo of slos) days = Math.max(days, slo.windowDays);
     if (days === 0) days = 30;
     return { days, time: now - days * 86_400_000 };
   }
 
-  /** Epoch ms of a sample's timestamp (now when absent); rejects times in the future or older than `oldest`. */
-  private sampleTime(timestamp: string | undefined, now: number, oldest: { days: number; time: number }, path: string, parsed?: number): number {
+  /**
+   * Epoch ms of a sample's timestamp (now when absent); rejects times in the future or older than
+   * `oldest`. `at` is the error path, or a batch index for `samples.<at>.timestamp` (built only on error).
+   */
+  private sampleTime(timestamp: string | undefined, now: number, oldest: { days: number; time: number }, at: string | number, parsed?: number): number {
     if (timestamp === undefined) return now;
     const time = parsed ?? isoTimeMs(timestamp);
+    if (time <= now + FUTURE_SKEW_MS && time >= oldest.time) return time;
+    const path = typeof at === 'number' ? `samples.${at}.timestamp` : at;
     if (time > now + FUTURE_SKEW_MS) throw invalid(path, `is in the future (${timestamp}; now is ${iso(now)})`);
-    if (time < oldest.time) throw invalid(path, `is older than the ${oldest.days}-day window (${timestamp})`);
-    return time;
+    throw invalid(path, `is older than the ${oldest.days}-day window (${timestamp})`);
   }
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CreateSlo, DeleteSlo, DidAlertSlo, DidChangeSlo, ExportSlos, GetSlo, ImportSlos, ListSlos, UpdateSlo, type SloStatus } from '../../../daemon/protocol';
+import { CreateSlo, DeleteSlo, DidAlertSlo, DidChangeSlo, ErrorCode, ExportSlos, GetSlo, ImportSlos, ListSlos, UpdateSlo, isRpcError, type SloStatus } from '../../../daemon/protocol';
 import { HostToSloDashboard, SloDashboardToHost, type SloDashboardCommand } from '../../../webview/protocol/sloDashboard';
 import type { DaemonSession } from '../../daemon/connection';
 import { Commands, Views, WebviewPanels } from '../../ids';
@@ -7,6 +7,7 @@ import { Throttle } from '../../shared/throttle';
 import { DashboardHost } from '../../webviews/dashboardHost';
 import { SloDashboardFeed } from './sloDashboardFeed';
 import { buildSloNodes, pageAlertMessage, sortWorstFirst, statusBarView, worstSlo, type NodeIcon, type SloNode } from './sloTreeModel';
+import { sloFilePath, sloImportMode } from './sloFiles';
 import { runCreateSloWizard } from './sloWizard';
 import { objectiveHint, parseObjective } from './sloWizardModel';
 
@@ -236,16 +237,30 @@ export function registerSlo(ctx: vscode.ExtensionContext, session: DaemonSession
     }
   };
 
-  const exportSlo = async (target: SloTarget): Promise<void> => {
+  /** A file named by a command argument (path string or Uri), or undefined when the dialog should ask. */
+  const fileArgument = (arg: unknown): vscode.Uri | undefined => {
+    if (arg instanceof vscode.Uri) return arg;
+    const path = sloFilePath(arg, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    return path === undefined ? undefined : vscode.Uri.file(path);
+  };
+
+  /**
+   * `target` may also be `{ sloId, file }` (a keybinding's single `args` value), so a script can
+   * export without the dialog.
+   */
+  const exportSlo = async (target: SloTarget, file?: unknown): Promise<void> => {
+    file ??= typeof target === 'object' && target !== null ? (target as { file?: unknown }).file : undefined;
     const status = await pickSlo(target, 'Export which SLO as OpenSLO?');
     if (!status) return;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const uri = await vscode.window.showSaveDialog({
-      title: `Export SLO "${status.slo.name}" as OpenSLO`,
-      defaultUri: folder ? vscode.Uri.joinPath(folder, `${status.slo.id}.openslo.yaml`) : undefined,
-      filters: { 'OpenSLO YAML': ['yaml', 'yml'] },
-      saveLabel: 'Export',
-    });
+    const uri =
+      fileArgument(file) ??
+      (await vscode.window.showSaveDialog({
+        title: `Export SLO "${status.slo.name}" as OpenSLO`,
+        defaultUri: folder ? vscode.Uri.joinPath(folder, `${status.slo.id}.openslo.yaml`) : undefined,
+        filters: { 'OpenSLO YAML': ['yaml', 'yml'] },
+        saveLabel: 'Export',
+      }));
     if (!uri) return;
     try {
       const { yaml } = await session.request(ExportSlos, { ids: [status.slo.id] });
@@ -257,29 +272,44 @@ export function registerSlo(ctx: vscode.ExtensionContext, session: DaemonSession
     }
   };
 
-  const importSlos = async (): Promise<void> => {
-    const [uri] =
-      (await vscode.window.showOpenDialog({
+  /** `fileArg`: a path or Uri, or `{ file, mode }` (a keybinding's single `args` value); the dialog asks without one. */
+  const importSlos = async (fileArg?: unknown, options?: unknown): Promise<void> => {
+    if (typeof fileArg === 'object' && fileArg !== null && !(fileArg instanceof vscode.Uri)) {
+      options ??= fileArg;
+      fileArg = (fileArg as { file?: unknown }).file;
+    }
+    const given = fileArgument(fileArg);
+    const [uri] = given
+      ? [given]
+      : ((await vscode.window.showOpenDialog({
         title: 'Import OpenSLO File',
         canSelectMany: false,
         filters: { 'OpenSLO YAML': ['yaml', 'yml'] },
         openLabel: 'Import',
-      })) ?? [];
+      })) ?? []);
     if (!uri) return;
     const file = vscode.workspace.asRelativePath(uri);
+    const mode = sloImportMode(options);
     try {
-      const { slos } = await vscode.window.withProgress(
+      const { slos, replaced } = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Importing SLOs from ${file}` },
         async () => {
           const yaml = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-          return session.request(ImportSlos, { yaml });
+          return session.request(ImportSlos, { yaml, mode });
         },
       );
       void refresh();
-      void vscode.window.showInformationMessage(
-        slos.length === 0 ? `${file} holds no SLO.` : `Imported ${slos.length} SLO${slos.length === 1 ? '' : 's'} from ${file}: ${slos.map((s) => s.name).join(', ')}.`,
-      );
+      const names = slos.map((s) => s.name).join(', ');
+      const verb = replaced.length === 0 ? 'Imported' : `Imported (${replaced.length} replaced)`;
+      void vscode.window.showInformationMessage(slos.length === 0 ? `${file} holds no SLO.` : `${verb} ${slos.length} SLO${slos.length === 1 ? '' : 's'} from ${file}: ${names}.`);
     } catch (e) {
+      // An id that exists: offer to redefine the SLOs from the file (still all or nothing).
+      if (mode === 'create' && isRpcError(e) && e.code === ErrorCode.Duplicate) {
+        log.warn(`Import of ${file}: ${errorText(e)}`);
+        const choice = await vscode.window.showWarningMessage(`Could not import ${file}: ${errorText(e)}`, 'Replace Existing SLOs');
+        if (choice === 'Replace Existing SLOs') await importSlos(uri, { mode: 'replace' });
+        return;
+      }
       await showError(`Could not import ${file}: ${errorText(e)}`);
     }
   };
@@ -340,10 +370,10 @@ export function registerSlo(ctx: vscode.ExtensionContext, session: DaemonSession
     vscode.commands.registerCommand(Commands.refreshSlos, () => refresh()),
     vscode.commands.registerCommand(Commands.openSloDashboard, (target?: SloTarget) => openDashboard(target)),
     vscode.commands.registerCommand(Commands.createSlo, () => createSlo()),
-    vscode.commands.registerCommand(Commands.importSlo, () => importSlos()),
+    vscode.commands.registerCommand(Commands.importSlo, (file?: unknown, options?: unknown) => importSlos(file, options)),
     vscode.commands.registerCommand(Commands.editSlo, (target?: SloTarget) => editSlo(target)),
     vscode.commands.registerCommand(Commands.deleteSlo, (target?: SloTarget) => deleteSlo(target)),
-    vscode.commands.registerCommand(Commands.exportSlo, (target?: SloTarget) => exportSlo(target)),
+    vscode.commands.registerCommand(Commands.exportSlo, (target?: SloTarget, file?: unknown) => exportSlo(target, file)),
   );
   void refresh();
 }

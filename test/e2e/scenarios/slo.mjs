@@ -2,7 +2,7 @@
 // a page alert offers its dashboard, and the dashboard shows the budget, burn rates, events and
 // alerts, readable in a light and a dark theme.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,11 @@ export async function run(ctx) {
     await checkDashboard(dashboard);
     await ctx.screenshot(shot);
   }
+  // The latency chart, below the others: percentiles of the recorded requests per bucket.
+  const latencyChart = dashboard.getByTestId('slo-latency-chart');
+  await latencyChart.scrollIntoViewIfNeeded();
+  assert.match((await latencyChart.getAttribute('aria-label')) ?? '', /p50, p95 and p99 latency over the last 1h, highest p99 \d+ ms/);
+  await ctx.screenshot('slo-dashboard-latency');
 
   // Deleting the SLO elsewhere: the dashboard says so instead of showing stale numbers, the row goes.
   await ctx.rpc('slo/delete', { id: SLO.id });
@@ -164,18 +169,46 @@ async function createThroughWizard(ctx, pane) {
   );
   await ctx.screenshot('slo-wizard-created');
 
-  // Export it as OpenSLO, delete it, and import the file again: the row comes back.
+  // Export it as OpenSLO, delete it, and import the file again: the row comes back. The commands
+  // run with a file argument, through keybindings whose `args` name the file (code-server's simple
+  // file dialog did not take a typed path reliably in full runs; the palette passes no arguments).
   const file = join(ctx.workspaceDir, 'e2e_search_latency.openslo.yaml');
-  // Export and import go through the daemon here: in a full clean-clone run VS Code's simple file
-  // dialog (code-server) did not take a typed path reliably, while alone it did. The commands' own
-  // file handling is covered by their unit tests; the view must follow the delete and the import.
-  const { yaml } = await ctx.rpc('slo/export', { ids: ['e2e_search_latency'] });
-  writeFileSync(file, yaml);
+  rmSync(file, { force: true });
+  const EXPORT_KEY = 'ctrl+alt+shift+8';
+  const IMPORT_KEY = 'ctrl+alt+shift+9';
+  const keybindings = [
+    { key: EXPORT_KEY, command: 'cogniforge.exportSlo', args: { sloId: 'e2e_search_latency', file } },
+    { key: IMPORT_KEY, command: 'cogniforge.importSlo', args: { file } },
+  ];
+  await ctx.runCommand('Preferences: Open Keyboard Shortcuts (JSON)');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.waitFor({ state: 'visible', timeout: 15_000 });
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+A');
+  // One line, inserted as a whole: no auto-closed brackets or auto-indent get in the way.
+  await page.keyboard.insertText(JSON.stringify(keybindings));
+  await page.keyboard.press('Control+S');
+  await ctx.waitFor(async () => !(await page.locator('.tab.dirty').count()), { what: 'keybindings.json to be saved' });
+  await ctx.closeAllEditors();
+  const press = async (key, done, what) => {
+    // The binding is live once the keybinding service re-read the file: press until the command ran.
+    await ctx.waitFor(
+      async () => {
+        if (await done()) return true;
+        await page.keyboard.press(key.replace('ctrl', 'Control').replace('alt', 'Alt').replace('shift', 'Shift'));
+        await page.waitForTimeout(500);
+        return done();
+      },
+      { what, timeoutMs: 20_000 },
+    );
+  };
+  await press(EXPORT_KEY, () => existsSync(file), 'the Export OpenSLO command to write the file');
+  const yaml = readFileSync(file, 'utf8');
   assert.match(yaml, /kind: SLO/);
   assert.match(yaml, /e2e_search_latency/);
   await ctx.rpc('slo/delete', { id: 'e2e_search_latency' });
   await created.waitFor({ state: 'detached', timeout: 15_000 });
-  await ctx.rpc('slo/import', { yaml: readFileSync(file, 'utf8') });
+  await press(IMPORT_KEY, async () => (await ctx.rpc('slo/list', {})).slos.some((s) => s.slo.id === 'e2e_search_latency'), 'the Import OpenSLO command to create the SLO again');
   await created.waitFor({ state: 'visible', timeout: 15_000 });
   await ctx.screenshot('slo-imported');
 
@@ -225,7 +258,7 @@ async function checkDashboard(frame) {
   assert.match((await frame.getByTestId('slo-status').textContent()) ?? '', /breached/);
   assert.match((await frame.getByTestId('slo-card-sli').textContent()) ?? '', /91\.250%/);
   assert.match((await frame.getByTestId('slo-alerts').textContent()) ?? '', /Page: .* over 1h and .* over 5m \(threshold 3\.36×\)/);
-  for (const chart of ['slo-burndown-chart', 'slo-burnrate-chart', 'slo-events-chart']) {
+  for (const chart of ['slo-burndown-chart', 'slo-burnrate-chart', 'slo-events-chart', 'slo-latency-chart']) {
     const box = await frame.getByTestId(chart).boundingBox();
     assert.ok(box && box.width > 100 && box.height > 100, `${chart} is drawn`);
   }

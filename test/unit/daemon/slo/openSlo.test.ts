@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, ExportSlos, ImportSlos } from '../../../../daemon/protocol';
 import { SloSpec, type SloDefinition } from '../../../../daemon/protocol/slo';
@@ -56,7 +56,7 @@ describe('OpenSLO v1', () => {
     const yaml = a.service.exportOpenSlo(undefined);
     expect(yaml.split(/^---$/m)).toHaveLength(3);
     const b = setup();
-    const imported = await b.service.importOpenSlo(yaml, false, 'owner');
+    const { slos: imported } = await b.service.importOpenSlo(yaml, false, 'owner');
     expect(imported.map(withoutTimes)).toEqual(a.service.list().map((s) => withoutTimes(s.slo)));
     expect(b.service.get('latency_p99_30d').slo.sli).toEqual({ kind: 'latency', thresholdMs: 500 });
     expect(b.log.ofType('slo.created')).toHaveLength(3);
@@ -77,7 +77,7 @@ describe('OpenSLO v1', () => {
     });
     expect(latencyDoc.spec.objectives).toEqual([{ displayName: 'Checkout p99', target: 0.95, op: 'lte', value: 250 }]);
     const b = setup();
-    const imported = await b.service.importOpenSlo(yaml, false, 'owner');
+    const { slos: imported } = await b.service.importOpenSlo(yaml, false, 'owner');
     expect(imported.map(withoutTimes)).toEqual(['lat_checkout', 'err_search', 'jobs_ok'].map((id) => withoutTimes(a.service.get(id).slo)));
   });
 
@@ -129,10 +129,45 @@ describe('OpenSLO v1', () => {
     const seedAgain = env.service.exportOpenSlo(['slo_err_30d']);
     await expect(env.service.importOpenSlo(seedAgain, false, 'owner')).rejects.toMatchObject({ code: ErrorCode.Duplicate });
     await expect(env.service.importOpenSlo('kind: [unclosed', false, 'owner')).rejects.toMatchObject({ message: expect.stringContaining('document 1: invalid YAML') });
-    expect(await env.service.importOpenSlo(AVAILABILITY, true, 'owner')).toHaveLength(1);
+    expect((await env.service.importOpenSlo(AVAILABILITY, true, 'owner')).slos).toHaveLength(1);
     expect(env.log.records.length).toBe(before);
     expect(ImportSlos.params.safeParse({ yaml: '' }).error?.issues[0]?.path).toEqual(['yaml']);
     expect(ExportSlos.params.safeParse({ ids: [] }).error?.issues[0]?.path).toEqual(['ids']);
     expect(() => env.service.exportOpenSlo(['nope'])).toThrow(expect.objectContaining({ code: ErrorCode.NotFound, data: expect.objectContaining({ path: 'ids.0' }) }));
+  });
+});
+
+describe('OpenSLO import, replace mode', () => {
+  it('redefines SLOs named by id in one append, creates the rest, keeps creation time and aliases, and notifies updates', async () => {
+    const env = setup();
+    await env.service.seedDefaults();
+    const created = env.service.get('slo_avail_30d').slo.createdAt;
+    env.clock.advance(60_000);
+    const seed = parse(env.service.exportOpenSlo(['slo_avail_30d'])) as { spec: { objectives: { target: number }[] } };
+    seed.spec.objectives[0]!.target = 0.99;
+    const yaml = `${stringify(seed)}---\n${AVAILABILITY}`;
+    const before = env.log.records.length;
+    const dry = await env.service.importOpenSlo(yaml, true, 'owner', 'replace');
+    expect(dry.replaced).toEqual(['slo_avail_30d']);
+    expect(env.log.records.length).toBe(before);
+    const result = await env.service.importOpenSlo(yaml, false, 'owner', 'replace');
+    expect(result.replaced).toEqual(['slo_avail_30d']);
+    expect(result.slos.map((s) => s.id)).toEqual(['slo_avail_30d', 'checkout_availability']);
+    expect(env.log.records.length).toBe(before + 2);
+    const avail = env.service.get('availability_30d').slo;
+    expect(avail).toMatchObject({ id: 'slo_avail_30d', objective: 0.99, createdAt: created, aliases: ['availability_30d'] });
+    expect(avail.updatedAt).not.toBe(created);
+    expect(env.service.list()).toHaveLength(4);
+  });
+
+  it('is all or nothing: a document colliding with another SLO’s alias rejects the whole stream', async () => {
+    const env = setup();
+    await env.service.seedDefaults();
+    const before = env.log.records.length;
+    // The id is an alias of a seed SLO, not its id: no replacing by alias.
+    const byAlias = variant('name: checkout-availability', 'name: availability_30d');
+    await expect(env.service.importOpenSlo(`${AVAILABILITY}---\n${byAlias}`, false, 'owner', 'replace')).rejects.toMatchObject({ code: ErrorCode.Duplicate, message: expect.stringContaining('document 2: metadata.name') });
+    expect(env.log.records.length).toBe(before);
+    expect(ImportSlos.params.safeParse({ yaml: 'x', mode: 'merge' }).error?.issues[0]?.path).toEqual(['mode']);
   });
 });

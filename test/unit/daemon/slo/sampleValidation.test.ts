@@ -48,17 +48,19 @@ const validSample = fc.record(
     timestamp: canonical,
     timedOut: fc.boolean(),
     good: fc.boolean(),
+    client: fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom('x'.repeat(128), 'x'.repeat(129))),
   },
   { requiredKeys: ['service', 'method', 'route', 'status', 'durationMs'] },
 );
 /** A valid sample with one field replaced by any value, or an extra key. */
 const sample = fc.oneof(
   validSample,
-  fc.tuple(validSample, fc.constantFrom('service', 'method', 'route', 'status', 'durationMs', 'timestamp', 'timedOut', 'good', 'extra'), value).map(([s, k, v]) => ({ ...s, [k]: v })),
+  fc.tuple(validSample, fc.constantFrom('service', 'method', 'route', 'status', 'durationMs', 'timestamp', 'timedOut', 'good', 'client', 'extra'), value).map(([s, k, v]) => ({ ...s, [k]: v })),
   value,
 );
 
-describe('fast validation of slo/recordBatch', () => {
+// Thousands of generated cases each: allow for a loaded machine.
+describe('fast validation of slo/recordBatch', { timeout: 30_000 }, () => {
   it('isoTimeMs accepts exactly what IsoTime accepts, with Date.parse’s value', () => {
     fc.assert(
       fc.property(timestamp, (s) => {

@@ -125,6 +125,26 @@ describe('the dashboard model', () => {
     expect(charts.summaries.events).toBe('Stacked bar chart of events over the last 24h: 999 good, 1 bad');
     expect(charts.summaries.burnDown).toContain('now 0%');
   });
+
+  it('draws p50/p95/p99 per bucket, breaking the lines where a bucket had no samples', () => {
+    const lat = (p50: number, p95: number, p99: number, samples: number) => ({ p50, p95, p99, samples });
+    const charts = chartDataOf(
+      dataMessage({
+        rangeSeries: {
+          resolutionMinutes: 15,
+          buckets: [
+            { start: '2026-11-27T11:15:00.000Z', good: 10, bad: 0, latency: lat(20, 80, 120, 10) },
+            { start: '2026-11-27T11:30:00.000Z', good: 0, bad: 0, latency: { p50: null, p95: null, p99: null, samples: 0 } },
+            { start: '2026-11-27T11:45:00.000Z', good: 5, bad: 1, latency: lat(25, 300, 900, 6) },
+          ],
+        },
+      }),
+    );
+    expect(charts.latency).toMatchObject({ p50: [20, null, 25], p95: [80, null, 300], p99: [120, null, 900] });
+    expect(charts.latency.labels).toEqual(charts.events.labels);
+    expect(charts.summaries.latency).toContain('highest p99 900 ms');
+    expect(chartDataOf(dataMessage()).summaries.latency).toContain('no latency samples');
+  });
 });
 
 describe('messages', () => {
