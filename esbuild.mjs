@@ -20,6 +20,26 @@ const zodEnglishOnly = {
   },
 };
 
+// zod 4 builds JSON Schema generation (toJSONSchema and its per-type processors, ~18 KB minified) into
+// every schema class. The editor bundles never generate JSON Schema, so they get stand-ins that throw
+// if it is ever asked for; the daemon keeps the real modules.
+const ZOD_JSON_SCHEMA = /[\\/]zod[\\/]v4[\\/]core[\\/](json-schema-processors|to-json-schema|json-schema-generator)\.js$/;
+const zodWithoutJsonSchema = {
+  name: 'zod-without-json-schema',
+  setup(build) {
+    build.onLoad({ filter: ZOD_JSON_SCHEMA }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const source = await readFile(args.path, 'utf8');
+      const names = new Set();
+      for (const m of source.matchAll(/^export (?:const|function|class) ([A-Za-z_$][\w$]*)/gm)) names.add(m[1]);
+      for (const m of source.matchAll(/^export \{([^}]*)\}/gm)) for (const part of m[1].split(',')) { const name = part.trim().split(/\s+as\s+/).pop(); if (name) names.add(name); }
+      const unavailable = "function unavailable() { throw new Error('JSON Schema generation is not part of this bundle'); }";
+      const lines = [...names].map((name) => (name.startsWith('create') ? `export const ${name} = () => unavailable;` : `export const ${name} = unavailable;`));
+      return { contents: `${unavailable}\n${lines.join('\n')}\n`, loader: 'js' };
+    });
+  },
+};
+
 // Spectral's @stoplight/json requires jsonc-parser, whose "main" is a UMD build with a dynamic require()
 // esbuild cannot follow (the bundle then fails at run time: "Cannot find module './impl/format'"). Its ESM
 // build bundles cleanly, so the daemon takes that one.
@@ -54,7 +74,10 @@ const nodeTargets = [
     // The extension bundle must stay small: always minify it (keeps zod locales and dead code out).
     minify: true,
     metafile: true,
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, zodWithoutJsonSchema],
+    // The client only opens WebSockets: ws's package entry would add its server and stream helpers.
+    alias: { ws: './node_modules/ws/lib/websocket.js' },
+    charset: 'utf8',
   },
   {
     ...common,
@@ -96,7 +119,7 @@ const webviewTarget = {
   target: 'es2022',
   minify: true,
   loader: { '.css': 'text', '.ttf': 'file' },
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, zodWithoutJsonSchema],
 };
 
 const entryExists = (t) => (t.entryPoints ?? []).length > 0 && (t.entryPoints ?? []).every((e) => existsSync(typeof e === 'string' ? e : e.in));

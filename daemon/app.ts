@@ -12,12 +12,15 @@ import { configFeature } from './services/config/configFeature';
 import { daemonInfoFeature } from './services/daemonInfo/daemonInfoFeature';
 import { eventsFeature } from './services/events/eventsFeature';
 import { governanceFeature } from './services/governance/governanceFeature';
+import { MasterKeyShare } from './services/secrets/masterKeyShare';
 import { secretsFeature } from './services/secrets/secretsFeature';
 import { sloFeature } from './services/slo/sloFeature';
 import { incidentsFeature } from './services/incidents/incidentsFeature';
 import { drFeature } from './services/dr/drFeature';
+import { brokersFeature } from './services/brokers/brokersFeature';
 import { DependencyPolicies } from './services/resilience/policies';
 import { registerResilience } from './services/resilience/register';
+import { resilienceFeature } from './services/resilience/resilienceFeature';
 import { SchedulerProjection } from './services/scheduler/projection';
 import { registerScheduler } from './services/scheduler/register';
 import { Scheduler } from './services/scheduler/scheduler';
@@ -81,15 +84,21 @@ function coreFeatures(
 ) {
   const auth = authFeature(ownerToken);
   const slo = sloFeature();
+  // Config's sensitive values are encrypted under the vault's master key and move with its rotations.
+  const masterKey = new MasterKeyShare();
   const features: DaemonFeature[] = [
     auth,
     daemonInfoFeature({ daemonVersion: DAEMON_VERSION, startedAt, problems }),
     eventsFeature(reserved, () => features),
-    governanceFeature(),
-    secretsFeature({ env }),
-    configFeature(),
+    // Client impact of breaking changes: who called the affected operations, from the SLO samples
+    // (requests that carried no client id are counted as "(unidentified)").
+    governanceFeature({ env, routeUsage: (ops, sinceDays) => slo.routeUsage(ops, sinceDays).map((u) => ({ ...u, client: u.client ?? '(unidentified)' })) }),
+    secretsFeature({ env, masterKey }),
+    configFeature({ masterKey }),
     incidentsFeature({ env, sloBudget: (p) => slo.budgetConsumed(p) }),
     drFeature({ env }),
+    resilienceFeature(),
+    brokersFeature({ env }),
     slo,
   ];
   return { auth, features };

@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import { registerDaemon } from './daemon/registerDaemon';
 import { registerDr } from './features/dr/registerDr';
 import { registerEvents } from './features/events/registerEvents';
+import { registerCompare } from './features/governance/registerCompare';
 import { registerGovernance } from './features/governance/registerGovernance';
+import { registerGovernanceDashboard } from './features/governance/registerGovernanceDashboard';
 import { registerIncidents } from './features/incidents/registerIncidents';
 import { registerOverview } from './features/overview/registerOverview';
 import { registerSecrets } from './features/secrets/registerSecrets';
@@ -27,6 +29,8 @@ export function activate(ctx: vscode.ExtensionContext): void {
   registerDr(ctx, daemon, log);
   registerSecrets(ctx, daemon, log);
   registerGovernance(ctx, daemon, log);
+  registerGovernanceDashboard(ctx, daemon, log);
+  registerCompare(ctx, daemon, log);
 
   log.info(`CogniForge ${String((ctx.extension.packageJSON as { version?: unknown }).version)} activated in ${Date.now() - started} ms`);
   const kickoff = setTimeout(() => void daemon.start(), 0);

@@ -16,6 +16,19 @@ export const Commands = {
   openOverview: 'cogniforge.openOverview',
   showDaemonActions: 'cogniforge.showDaemonActions',
   refreshEvents: 'cogniforge.refreshEvents',
+  openEventsDashboard: 'cogniforge.openEventsDashboard',
+  inspectEvent: 'cogniforge.inspectEvent',
+  pauseEventTail: 'cogniforge.pauseEventTail',
+  resumeEventTail: 'cogniforge.resumeEventTail',
+  filterEventTail: 'cogniforge.filterEventTail',
+  clearEventTail: 'cogniforge.clearEventTail',
+  retryDeadLetter: 'cogniforge.retryDeadLetter',
+  retryAllDeadLetters: 'cogniforge.retryAllDeadLetters',
+  discardDeadLetter: 'cogniforge.discardDeadLetter',
+  startChaosExperiment: 'cogniforge.startChaosExperiment',
+  stopChaosExperiment: 'cogniforge.stopChaosExperiment',
+  resetBreaker: 'cogniforge.resetBreaker',
+  replayEvents: 'cogniforge.replayEvents',
   refreshSlos: 'cogniforge.refreshSlos',
   createSlo: 'cogniforge.createSlo',
   importSlo: 'cogniforge.importSlo',
@@ -41,9 +54,17 @@ export const Commands = {
   rotateSecret: 'cogniforge.rotateSecret',
   revealSecret: 'cogniforge.revealSecret',
   rollbackSecret: 'cogniforge.rollbackSecret',
+  createSecret: 'cogniforge.createSecret',
+  deleteSecret: 'cogniforge.deleteSecret',
   setConfigValue: 'cogniforge.setConfigValue',
   showConfigHistory: 'cogniforge.showConfigHistory',
+  compareConfigEnvironments: 'cogniforge.compareConfigEnvironments',
+  rollbackConfigValue: 'cogniforge.rollbackConfigValue',
   auditContracts: 'cogniforge.auditContracts',
+  auditFile: 'cogniforge.auditFile',
+  advanceVersion: 'cogniforge.advanceVersion',
+  compareContract: 'cogniforge.compareContract',
+  openGovernanceDashboard: 'cogniforge.openGovernanceDashboard',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -56,6 +77,7 @@ export const Views = {
   dr: 'cogniforge.dr',
   secrets: 'cogniforge.secrets',
   governance: 'cogniforge.governance',
+  contractChanges: 'cogniforge.contractChanges',
   events: 'cogniforge.events',
 } as const;
 export type ViewId = (typeof Views)[keyof typeof Views];
@@ -68,6 +90,7 @@ export const Settings = {
   nodePath: 'cogniforge.daemon.nodePath',
   governanceSpecGlob: 'cogniforge.governance.specGlob',
   governanceAuditOnSave: 'cogniforge.governance.auditOnSave',
+  oncallHandle: 'cogniforge.oncall.handle',
 } as const;
 export type SettingId = (typeof Settings)[keyof typeof Settings];
 
@@ -87,6 +110,8 @@ export const WebviewPanels = {
   overview: 'cogniforge.overview',
   sloDashboard: 'cogniforge.sloDashboard',
   incident: 'cogniforge.incident',
+  eventsDashboard: 'cogniforge.eventsDashboard',
+  governanceDashboard: 'cogniforge.governanceDashboard',
 } as const;
 export type WebviewPanelType = (typeof WebviewPanels)[keyof typeof WebviewPanels];
 

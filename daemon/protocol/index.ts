@@ -4,6 +4,8 @@
  * generated from it, and the client takes its types from it.
  */
 import type { AnyNotificationType, AnyRequestType } from './define';
+import * as brokers from './brokers';
+import * as chaos from './chaos';
 import * as config from './config';
 import * as daemon from './daemon';
 import * as dr from './dr';
@@ -16,6 +18,8 @@ import * as scheduler from './scheduler';
 import * as secrets from './secrets';
 import * as slo from './slo';
 
+export * from './chaos';
+export * from './brokers';
 export * from './common';
 export * from './config';
 export * from './define';
@@ -46,10 +50,12 @@ export const requests: readonly AnyRequestType[] = [
   events.ListStreams,
   events.Subscribe,
   events.Unsubscribe,
-  events.CreateDurableSubscription, events.ListDurableSubscriptions, events.DeleteDurableSubscription, events.AttachSubscription, events.DetachSubscription, events.AckEvent, events.NackEvent, events.ListDlq, events.GetDlqEntry, events.RetryDlq, events.DiscardDlq, events.ReplayEvents, events.StateAt, events.ListCommands,
+  events.CreateDurableSubscription, events.ListDurableSubscriptions, events.DeleteDurableSubscription, events.AttachSubscription, events.DetachSubscription, events.AckEvent, events.NackEvent, events.ListDlq, events.GetDlqEntry, events.RetryDlq, events.DiscardDlq, events.ReplayEvents, events.StateAt, events.ListCommands, events.StreamActivity,
   scheduler.ListTimers,
-  slo.ListSlos, slo.GetSlo, slo.CreateSlo, slo.UpdateSlo, slo.DeleteSlo, slo.RecordSample, slo.RecordSampleBatch, slo.SloSeries, slo.ListSloAlerts, slo.BudgetConsumed, slo.Gate, slo.ImportSlos, slo.ExportSlos,
-  resilience.ListPolicies,
+  brokers.GetBrokerStatus,
+  slo.ListSlos, slo.GetSlo, slo.CreateSlo, slo.UpdateSlo, slo.DeleteSlo, slo.RecordSample, slo.RecordSampleBatch, slo.SloSeries, slo.ListSloAlerts, slo.BudgetConsumed, slo.Gate, slo.ImportSlos, slo.ExportSlos, slo.RouteUsage,
+  resilience.ListPolicies, resilience.ConfigurePolicy, resilience.ResetBreaker, resilience.ReportStats,
+  chaos.StartChaos, chaos.StopChaos, chaos.ListChaos,
   secrets.CreateSecret,
   secrets.ListSecrets,
   secrets.GetSecret,
@@ -61,6 +67,15 @@ export const requests: readonly AnyRequestType[] = [
   secrets.VerifySecretsAudit,
   secrets.RotateMasterKey,
   secrets.ListSecretsBackends,
+  secrets.UpdateSecret,
+  secrets.SetSecretHook,
+  secrets.DueForRotation,
+  secrets.RotateManySecrets,
+  secrets.SecretHistory,
+  secrets.DeleteSecretVersion,
+  secrets.UndeleteSecretVersion,
+  secrets.DestroySecretVersion,
+  secrets.RestorePreviousSecret,
   incidents.CreateIncident,
   incidents.TransitionIncident,
   incidents.AssignIncident,
@@ -90,9 +105,17 @@ export const requests: readonly AnyRequestType[] = [
   governance.AuditContracts,
   governance.AuditHistory,
   governance.GetOwaspCompliance,
+  governance.CompareContracts,
+  governance.CompareReports,
+  governance.SetNotificationChannels,
+  governance.GetNotificationChannels,
+  governance.ListDeprecationPolicies,
+  governance.CreateDeprecationPolicy,
+  governance.UpdateDeprecationPolicy,
+  governance.DeleteDeprecationPolicy,
   config.ListConfigEnvironments, config.CreateConfigEnvironment, config.SetConfig, config.DeleteConfig, config.GetConfig, config.ListConfig, config.ConfigHistory, config.DiffConfig, config.RollbackConfig, config.PromoteConfig, config.ImportDotenv, config.ExportDotenv,
 ];
 
-export const notifications: readonly AnyNotificationType[] = [dr.DidProgressDr, dr.DidChangeDr, events.DidAppend, events.DidDeliver, daemon.DidShutdown, incidents.DidChangeIncident, oncall.DidChangeOncall, oncall.DidEscalateIncident, slo.DidChangeSlo, slo.DidAlertSlo, slo.DidNoticeSlo, config.DidChangeConfig];
+export const notifications: readonly AnyNotificationType[] = [brokers.DidChangeBroker, resilience.DidChangeResilience, chaos.DidChangeChaos, dr.DidProgressDr, dr.DidChangeDr, events.DidAppend, events.DidDeliver, daemon.DidShutdown, incidents.DidChangeIncident, oncall.DidChangeOncall, oncall.DidEscalateIncident, slo.DidChangeSlo, slo.DidAlertSlo, slo.DidNoticeSlo, config.DidChangeConfig, governance.DidDetectBreakingChange];
 
 export const requestByMethod: ReadonlyMap<string, AnyRequestType> = new Map(requests.map((r) => [r.method, r]));

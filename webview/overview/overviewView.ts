@@ -1,6 +1,7 @@
 import type { OverviewCommand } from '../protocol/overview';
 import type { OverviewView, StreamRow, Tone } from './overviewModel';
 import { StreamsChart } from './streamsChart';
+import { Banner } from '../shared/banner';
 import { el, type Attrs } from '../shared/dom';
 
 export interface OverviewCallbacks {
@@ -22,9 +23,7 @@ const ACTIONS: Record<OverviewCommand, { label: string; icon: string }> = {
 export class OverviewDom {
   private readonly progress = el('vscode-progress-ring', { 'data-testid': 'overview-loading', 'aria-label': 'Loading' });
   private readonly connection = el('span', { class: 'pill', 'data-testid': 'overview-connection', role: 'status' });
-  private readonly banner = el('div', { class: 'banner', 'data-testid': 'overview-banner', hidden: '' });
-  private readonly bannerText = el('p', { class: 'banner-text', 'data-testid': 'overview-banner-text' });
-  private readonly bannerActions = el('div', { class: 'banner-actions' });
+  private readonly banner = new Banner<OverviewCommand>('overview', (command, secondary) => this.actionButton(command, secondary));
   private readonly health = el('span', { class: 'value', 'data-testid': 'overview-health' });
   private readonly problems = el('ul', { class: 'problems', 'data-testid': 'overview-problems' });
   private readonly uptime = el('span', { class: 'value', 'data-testid': 'overview-uptime' });
@@ -39,7 +38,6 @@ export class OverviewDom {
   private readonly updated = el('span', { 'data-testid': 'overview-updated' });
   private readonly daemon = el('span', { class: 'detail', 'data-testid': 'overview-daemon' });
   private readonly chart: StreamsChart;
-  private lastActions = '';
   private lastRows = '';
 
   constructor(
@@ -49,7 +47,6 @@ export class OverviewDom {
     const refresh = el('vscode-button', { secondary: '', icon: 'refresh', 'data-testid': 'overview-refresh', title: 'Refresh now' }, 'Refresh');
     refresh.addEventListener('click', () => callbacks.onRefresh());
 
-    this.banner.append(this.bannerText, this.bannerActions);
     this.cards.append(
       this.card('heart', 'Health', this.health, this.problems),
       this.card('clock', 'Uptime', this.uptime),
@@ -74,7 +71,7 @@ export class OverviewDom {
         el('span', { class: 'spacer' }),
         refresh,
       ),
-      this.banner,
+      this.banner.element,
       this.cards,
       el(
         'section',
@@ -96,19 +93,7 @@ export class OverviewDom {
     this.connection.textContent = view.connectionText;
     this.setTone(this.connection, view.connectionTone);
 
-    if (view.banner) {
-      this.banner.hidden = false;
-      this.banner.dataset.tone = view.banner.tone;
-      this.banner.setAttribute('role', view.banner.tone === 'error' ? 'alert' : 'status');
-      this.bannerText.textContent = view.banner.text;
-      const key = view.banner.actions.join(',');
-      if (key !== this.lastActions) {
-        this.lastActions = key;
-        this.bannerActions.replaceChildren(...view.banner.actions.map((a, i) => this.actionButton(a, i > 0)));
-      }
-    } else {
-      this.banner.hidden = true;
-    }
+    this.banner.render(view.banner);
 
     this.health.textContent = view.healthText;
     this.setTone(this.health, view.healthTone);
