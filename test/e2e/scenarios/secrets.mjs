@@ -3,7 +3,7 @@
 // context menu makes a new version in the daemon, and the view reads well in a light and a dark theme.
 import assert from 'node:assert/strict';
 
-export const name = 'secrets: config entry and secret in the view, rotate from the context menu, light and dark, create from the palette, delete with confirmation';
+export const name = 'secrets: config entry and secret in the view, rotate, roll back and reveal from the context menu, light and dark, create from the palette, delete with confirmation';
 
 const SECRET = { name: 'e2e_payment_api_key', type: 'api_key', environment: 'staging' };
 const CONFIG = { environment: 'staging', key: 'E2E_CHECKOUT_TIMEOUT_MS', value: 2500 };
@@ -61,6 +61,31 @@ export async function run(ctx) {
   if ((await secretRow.getAttribute('aria-expanded')) === 'false') await secretRow.locator('.monaco-tl-twistie').click();
   await row('v2').locator('.label-description').filter({ hasText: /^current$/ }).waitFor({ state: 'visible', timeout: 15_000 });
   await row('v1').locator('.label-description').filter({ hasText: /^previous · grace \d+h left$/ }).waitFor({ state: 'visible' });
+
+  // Roll back from the context menu: v1's value becomes the new current version 3.
+  await dismissToasts(page);
+  await secretRow.click({ button: 'right' });
+  await chooseMenuItem(page, 'Roll Back Secret');
+  await ctx.pickQuickInputItem('v1', 'version to roll back to');
+  await page.locator('.notification-toast', { hasText: `Secret "${SECRET.name}" rolled back: version 3 holds the value of v1.` }).waitFor({ state: 'visible', timeout: 15_000 });
+  await description.filter({ hasText: '· v3 ·' }).waitFor({ state: 'visible', timeout: 15_000 });
+  const [v1, v3] = await Promise.all([ctx.rpc('secrets/reveal', { id: created.id, version: 1 }), ctx.rpc('secrets/reveal', { id: created.id, version: 3 })]);
+  assert.equal(v3.value, v1.value, 'the rollback made a new version holding the old value');
+
+  // Reveal from the context menu: the value goes to the clipboard (never into the workbench) and the
+  // daemon's audit records the reveal under the extension's token.
+  await dismissToasts(page);
+  const auditBefore = (await ctx.rpc('secrets/audit', { secretId: created.id })).entries.length;
+  await secretRow.click({ button: 'right' });
+  const revealItem = page.locator('.context-view .monaco-menu .action-item', { has: page.locator('.action-label', { hasText: /^Reveal Secret/ }) });
+  await revealItem.waitFor({ state: 'visible' });
+  await revealItem.click();
+  await page.locator('.notification-toast', { hasText: `The value of "${SECRET.name}" v3 is on the clipboard` }).waitFor({ state: 'visible', timeout: 15_000 });
+  const audit = (await ctx.rpc('secrets/audit', { secretId: created.id })).entries;
+  assert.equal(audit.length, auditBefore + 1, 'one audit entry for the reveal');
+  assert.equal(audit[0].action, 'revealed');
+  assert.equal(await page.getByText(v3.value).count(), 0, 'the secret value is nowhere in the workbench');
+  await ctx.screenshot('secrets-revealed');
 
   // A change made elsewhere shows up live (config/didChange).
   await ctx.rpc('config/set', { ...CONFIG, value: 3000 });
