@@ -175,7 +175,9 @@ async function main() {
 
   // A loopback port scenarios may run an HTTP receiver on (webhook pages, chaos): the only host the daemon may call.
   const receiverPort = await freePort();
-  const daemon = await startDaemon({ daemonJs: join(repoRoot, 'dist', 'daemon.js'), dataDir: dirs.daemonData, logPath: join(LOGS_DIR, 'daemon.log'), cwd: tempDir, env: { ...hermeticEnv, COGNIFORGE_OUTBOUND_HOSTS: `127.0.0.1:${receiverPort}` } });
+  // Also for the daemon the extension starts itself (the foundation scenario stops and restarts it).
+  hermeticEnv.COGNIFORGE_OUTBOUND_HOSTS = `127.0.0.1:${receiverPort}`;
+  const daemon = await startDaemon({ daemonJs: join(repoRoot, 'dist', 'daemon.js'), dataDir: dirs.daemonData, logPath: join(LOGS_DIR, 'daemon.log'), cwd: tempDir, env: hermeticEnv });
   started.daemon = daemon;
   const firstRuntime = daemon.runtime();
   log(`daemon pid ${firstRuntime.pid} on 127.0.0.1:${firstRuntime.port}, data dir ${dirs.daemonData}`);

@@ -81,6 +81,13 @@ export async function run(ctx) {
     const depRow = row(DEP);
     await depRow.hover();
     await depRow.locator('.action-label[aria-label="Reset Circuit Breaker"]').click();
+    // A refresh landing between hover and click hands the command no row (VS Code resolves the row by
+    // its handle at click time): it then asks which circuit, which is the command's palette path.
+    const asked = page.locator('.quick-input-widget', { hasText: 'Close which circuit?' });
+    if (await asked.waitFor({ state: 'visible', timeout: 2_000 }).then(() => true, () => false)) {
+      ctx.log('the inline action arrived without its row; picking the circuit instead');
+      await ctx.pickQuickInputItem(DEP, 'circuit');
+    }
     await page.locator('.notification-toast', { hasText: 'Closed the circuit of notify:webhook.' }).waitFor({ state: 'visible', timeout: 15_000 });
     await depRow.locator('.label-description').filter({ hasText: /^closed/ }).waitFor({ state: 'visible', timeout: 15_000 });
 

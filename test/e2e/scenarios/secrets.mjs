@@ -78,8 +78,12 @@ export async function run(ctx) {
   const auditBefore = (await ctx.rpc('secrets/audit', { secretId: created.id })).entries.length;
   await secretRow.click({ button: 'right' });
   const revealItem = page.locator('.context-view .monaco-menu .action-item', { has: page.locator('.action-label', { hasText: /^Reveal Secret/ }) });
+  // As chooseMenuItem does: hover until focused, then Enter (a click on a menu item was lost in a full run).
   await revealItem.waitFor({ state: 'visible' });
-  await revealItem.click();
+  await revealItem.hover();
+  await page.locator('.context-view .monaco-menu .action-item.focused', { hasText: /^Reveal Secret/ }).waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
   await page.locator('.notification-toast', { hasText: `The value of "${SECRET.name}" v3 is on the clipboard` }).waitFor({ state: 'visible', timeout: 15_000 });
   const audit = (await ctx.rpc('secrets/audit', { secretId: created.id })).entries;
   assert.equal(audit.length, auditBefore + 1, 'one audit entry for the reveal');
