@@ -71,6 +71,25 @@ export const PublishEvent = defineRequest(
   { kind: 'command', doc: 'Append an event; answers after it is durable on disk.' },
 );
 
+/** Most events one `events/publishBatch` call may carry. */
+export const MAX_PUBLISH_BATCH = 1000;
+
+export const PublishEventBatch = defineRequest(
+  'events/publishBatch',
+  z.object({
+    /** Each item is exactly the params of `events/publish`; appended in this order. */
+    events: z.array(PublishEvent.params).min(1).max(MAX_PUBLISH_BATCH),
+  }),
+  z.object({
+    /** One per input event, in input order. */
+    results: z.array(PublishEvent.result),
+  }),
+  {
+    kind: 'command',
+    doc: `Append up to ${MAX_PUBLISH_BATCH} events in one call, all or nothing and in order; answers after they are durable on disk.`,
+  },
+);
+
 export const QueryEvents = defineRequest(
   'events/query',
   z

@@ -46,6 +46,7 @@ export const requests: readonly AnyRequestType[] = [
   daemon.ListTokens,
   daemon.RevokeToken,
   events.PublishEvent,
+  events.PublishEventBatch,
   events.QueryEvents,
   events.ListStreams,
   events.Subscribe,

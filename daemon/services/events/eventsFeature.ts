@@ -12,6 +12,7 @@ import {
   ListStreams,
   NackEvent,
   PublishEvent,
+  PublishEventBatch,
   QueryEvents,
   ReplayEvents,
   RetryDlq,
@@ -43,7 +44,7 @@ function decodeCommandCursor(text: string): number {
 }
 
 /**
- * `events/*` over RPC and REST (`GET/POST /api/events`). `reservedTypes` answers the patterns of
+ * `events/*` over RPC and REST (`GET/POST /api/events`, `POST /api/events/batch`). `reservedTypes` answers the patterns of
  * every other feature, which clients may not publish; `projectionSources` the features whose
  * projections `events/stateAt` can rebuild.
  */
@@ -68,6 +69,7 @@ export function eventsFeature(reservedTypes: () => readonly string[], projection
       detach.push(store.onAppend((appended) => history.appended(appended)));
       router
         .on(PublishEvent, (p, ctx) => events.publish(p, ctx.actor))
+        .on(PublishEventBatch, (p, ctx) => events.publishBatch(p, ctx.actor))
         .on(QueryEvents, (p) => events.query(p))
         .on(ListStreams, () => events.streams())
         .on(StreamActivity, (p) => activity.query(p, clock.now(), store.streams()))
@@ -120,7 +122,8 @@ export function eventsFeature(reservedTypes: () => readonly string[], projection
           limit: q.num('limit'),
           cursor: q.str('cursor'),
         }))
-        .post('/api/events', PublishEvent, { status: 201 });
+        .post('/api/events', PublishEvent, { status: 201 })
+        .post('/api/events/batch', PublishEventBatch, { status: 201 });
     },
     async close() {
       detach.forEach((fn) => fn());

@@ -4,14 +4,34 @@ import {
   type ListStreams,
   type ParsedParamsOf,
   type PublishEvent,
+  type PublishEventBatch,
   type QueryEvents,
   type ResultOf,
 } from '../../protocol';
-import type { EventFilter, EventStore } from '../../store/types';
+import type { AppendResult, EventFilter, EventStore, NewEvent } from '../../store/types';
 import { matchesTypePattern } from '../../store/streams';
 
 type QueryParams = ParsedParamsOf<typeof QueryEvents>;
 type PublishParams = ParsedParamsOf<typeof PublishEvent>;
+type PublishBatchParams = ParsedParamsOf<typeof PublishEventBatch>;
+
+function toNewEvent(params: PublishParams, actor: string): NewEvent {
+  return {
+    id: params.id,
+    type: params.type,
+    stream: params.stream,
+    priority: params.priority,
+    actor,
+    source: params.source,
+    correlationId: params.correlationId,
+    causationId: params.causationId,
+    payload: params.payload,
+  };
+}
+
+function toResult({ event: e, duplicate }: AppendResult): ResultOf<typeof PublishEvent> {
+  return { id: e.id, seq: e.seq, stream: e.stream, time: e.time, duplicate };
+}
 
 interface Cursor {
   /** Seq of the last event of the previous page. */
@@ -41,7 +61,7 @@ function decodeCursor(text: string): Cursor {
 }
 
 /**
- * `events/publish`, `events/query` and `events/streams`: the user-facing side of the event log.
+ * `events/publish`, `events/publishBatch`, `events/query` and `events/streams`: the user-facing side of the event log.
  * Event types that belong to a daemon domain (`auth.**`, ...) cannot be published by clients.
  */
 export class EventsService {
@@ -52,36 +72,47 @@ export class EventsService {
   ) {}
 
   async publish(params: PublishParams, actor: string): Promise<ResultOf<typeof PublishEvent>> {
-    const reserved = this.reservedTypes().find((p) => matchesTypePattern(p, params.type));
+    this.checkPublishable(params, 'events/publish', '', this.reservedTypes(), () => this.streamNames());
+    const [appended] = await this.store.append([toNewEvent(params, actor)]);
+    return toResult(appended);
+  }
+
+  /**
+   * `events/publishBatch`: every item checked as `events/publish` checks it (errors name the
+   * index, `events.3.type`), then one append, so the batch is stored all or nothing, in order.
+   */
+  async publishBatch(params: PublishBatchParams, actor: string): Promise<ResultOf<typeof PublishEventBatch>> {
+    const reserved = this.reservedTypes();
+    let names: Set<string> | undefined;
+    const streams = () => (names ??= this.streamNames());
+    params.events.forEach((item, i) => this.checkPublishable(item, 'events/publishBatch', `events.${i}.`, reserved, streams));
+    const appended = await this.store.append(params.events.map((item) => toNewEvent(item, actor)));
+    return { results: appended.map(toResult) };
+  }
+
+  private streamNames(): Set<string> {
+    return new Set(this.store.streams().map((s) => s.name));
+  }
+
+  /**
+   * Refuses a type reserved for a daemon domain and an unknown stream; `at` prefixes the field paths.
+   * `streams` is only asked when an event names its stream (most do not: the hot path skips it).
+   */
+  private checkPublishable(params: PublishParams, method: string, at: string, reservedTypes: readonly string[], streams: () => Set<string>): void {
+    const reserved = reservedTypes.find((p) => matchesTypePattern(p, params.type));
     if (reserved) {
       throw new RpcError(
         ErrorCode.Forbidden,
-        `Event type "${params.type}" is reserved for the daemon (${reserved}); publish your own types, e.g. "api.request"`,
-        { type: params.type, reserved },
+        `${at ? `${at}type: ` : ''}Event type "${params.type}" is reserved for the daemon (${reserved}); publish your own types, e.g. "api.request"`,
+        at ? { type: params.type, reserved, path: `${at}type` } : { type: params.type, reserved },
       );
     }
-    if (params.stream !== undefined && !this.store.streams().some((s) => s.name === params.stream)) {
-      const known = this.store.streams().map((s) => s.name);
-      throw new RpcError(ErrorCode.InvalidParams, `Invalid params for events/publish: stream: unknown stream "${params.stream}"`, {
-        method: 'events/publish',
-        issues: [{ path: 'stream', message: `unknown stream; known streams: ${known.join(', ')}` }],
+    if (params.stream !== undefined && !streams().has(params.stream)) {
+      throw new RpcError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${at}stream: unknown stream "${params.stream}"`, {
+        method,
+        issues: [{ path: `${at}stream`, message: `unknown stream; known streams: ${[...streams()].join(', ')}` }],
       });
     }
-    const [appended] = await this.store.append([
-      {
-        id: params.id,
-        type: params.type,
-        stream: params.stream,
-        priority: params.priority,
-        actor,
-        source: params.source,
-        correlationId: params.correlationId,
-        causationId: params.causationId,
-        payload: params.payload,
-      },
-    ]);
-    const e = appended.event;
-    return { id: e.id, seq: e.seq, stream: e.stream, time: e.time, duplicate: appended.duplicate };
   }
 
   async query(params: QueryParams): Promise<ResultOf<typeof QueryEvents>> {
