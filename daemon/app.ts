@@ -98,7 +98,7 @@ function coreFeatures(
     incidentsFeature({ env, sloBudget: (p) => slo.budgetConsumed(p) }),
     drFeature({ env }),
     resilienceFeature(),
-    brokersFeature({ env }),
+    brokersFeature({ env, shares: () => features.flatMap((f) => (f.team ? [f.team] : [])) }),
     slo,
   ];
   return { auth, features };

@@ -12,6 +12,27 @@ import { defineNotification, defineRequest } from './define';
 export const BrokerKind = z.enum(['in_memory', 'kafka', 'rabbitmq']);
 export type BrokerKind = z.infer<typeof BrokerKind>;
 
+/** Team mode: what this daemon reads from its teammates' daemons. */
+export const TeamStatus = z.object({
+  /** This daemon's id (`COGNIFORGE_DAEMON_ID`, or the one kept in `<data-dir>/daemon-id`). */
+  daemonId: z.string(),
+  /** Kafka topics read for teammates' events. */
+  topics: z.array(z.string()),
+  /** Kafka consumer group of this daemon (one per daemon, so each reads every event). */
+  group: z.string(),
+  /** Joined the group and reading; false while the broker is unreachable. */
+  consuming: z.boolean(),
+  /** Teammates' events applied here since the daemon started (redeliveries of one already stored not counted). */
+  imported: z.number().int().min(0),
+  /** Teammates' events not applied since start: not shared (a local-vault secret) or not an event envelope. */
+  skipped: z.number().int().min(0),
+  /** Daemons whose events were read since start, with the newest one seen. */
+  teammates: z.array(z.object({ daemonId: z.string(), events: z.number().int().min(0), lastEventAt: IsoTime })),
+  lastImportAt: IsoTime.optional(),
+  lastError: z.object({ message: z.string(), at: IsoTime }).optional(),
+});
+export type TeamStatus = z.infer<typeof TeamStatus>;
+
 export const BrokerStatus = z.object({
   kind: BrokerKind,
   /**
@@ -33,6 +54,8 @@ export const BrokerStatus = z.object({
   lastError: z.object({ message: z.string(), at: IsoTime }).optional(),
   /** When `connected` last changed (ISO-8601); the daemon's start until the first call. */
   since: IsoTime,
+  /** Present in team mode (`COGNIFORGE_TEAM=on`). */
+  team: TeamStatus.optional(),
 });
 export type BrokerStatus = z.infer<typeof BrokerStatus>;
 

@@ -43,8 +43,19 @@ export const EventEnvelope = z.object({
   causationId: z.string().optional(),
   schemaVersion: z.number().int().positive(),
   payload: z.unknown(),
+  /**
+   * Team mode: present on an event this daemon imported from a teammate over Kafka. `daemon` is the
+   * id of the daemon that appended it first, `seq` and `time` are its sequence and time there;
+   * `seq`/`time` above are where it sits in this daemon's log. Absent on events appended here.
+   */
+  origin: z.object({ daemon: z.string(), seq: z.number().int().positive(), time: IsoTime }).optional(),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+/** When an event happened where it was first appended: the origin's time for imported events. */
+export function eventTime(event: Pick<EventEnvelope, 'time' | 'origin'>): string {
+  return event.origin?.time ?? event.time;
+}
 
 export const PublishEvent = defineRequest(
   'events/publish',

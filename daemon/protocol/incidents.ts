@@ -101,6 +101,13 @@ export const Incident = IncidentSummary.extend({
   resolution: z.string().optional(),
   /** SLO ids this incident burns budget of. */
   linkedSlos: z.array(z.string()),
+  /** Team mode: the daemon this incident was created on, when not this one. */
+  createdOn: z.string().optional(),
+  /**
+   * Team mode: the daemon that runs this incident's escalation (its creator, then whoever
+   * acknowledged it last), when not this one. Absent: this daemon.
+   */
+  escalationOwner: z.string().optional(),
   hasReview: z.boolean(),
   /** Every change, oldest first. */
   timeline: z.array(TimelineEntry),

@@ -148,6 +148,14 @@ export const SecretMetadata = z.object({
   hook: SecretRotationHook.optional(),
   /** The latest hook run. */
   lastHookRun: SecretHookRun.optional(),
+  /**
+   * Team mode only: true for Vault and AWS secrets (teammates' daemons see them and read the same
+   * backend), false for local-vault secrets (their values are encrypted under this daemon's key and
+   * never leave it).
+   */
+  sharedWithTeam: z.boolean().optional(),
+  /** Team mode: the daemon this secret was created on, when not this one; it runs the scheduled rotations. */
+  origin: z.string().optional(),
 });
 export type SecretMetadata = z.infer<typeof SecretMetadata>;
 

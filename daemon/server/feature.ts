@@ -2,12 +2,23 @@ import type { DaemonConfig } from '../config';
 import type { DependencyPolicies } from '../services/resilience/policies';
 import type { Scheduler } from '../services/scheduler/scheduler';
 import type { Clock } from '../services/shared/clock';
-import type { EventStore, Projection } from '../store/types';
+import type { EventRecord, EventStore, Projection } from '../store/types';
 import type { Logger } from './logger';
 import type { MetricsRegistry } from './metrics';
 import type { RestRoutes } from './rest';
 import type { Router } from './router';
 import type { DaemonServer } from './server';
+
+/** What a feature shares with teammates' daemons in team mode. */
+export interface TeamShare {
+  /** Streams (so Kafka topics) the feature's shared events live in. */
+  readonly streams: readonly string[];
+  /**
+   * Whether a teammate's event is applied here. Called in topic order before the event is
+   * appended, so a rule may remember what it accepted (a secret created on a shared backend).
+   */
+  accepts(event: EventRecord): boolean;
+}
 
 /** What a feature gets once the store is open and before the server listens. */
 export interface FeatureContext {
@@ -60,6 +71,11 @@ export interface DaemonFeature {
    * client can forge a domain event that a projection would trust.
    */
   readonly reservedEventTypes: readonly string[];
+  /**
+   * Team mode (`COGNIFORGE_TEAM=on` with Kafka): which of this feature's events teammates' daemons
+   * apply. Features without it stay per daemon.
+   */
+  readonly team?: TeamShare;
   register(ctx: FeatureContext): void | Promise<void>;
   /** Called once every feature registered and the scheduler started, before the server listens. */
   start?(): void | Promise<void>;

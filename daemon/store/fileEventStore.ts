@@ -1240,6 +1240,7 @@ function buildRecord(p: PreparedEvent, seq: number, time: string): EventRecord {
   if (e.source !== undefined) rec.source = e.source;
   if (e.correlationId !== undefined) rec.correlationId = e.correlationId;
   if (e.causationId !== undefined) rec.causationId = e.causationId;
+  if (e.origin !== undefined) rec.origin = { daemon: e.origin.daemon, seq: e.origin.seq, time: e.origin.time };
   return rec;
 }
 

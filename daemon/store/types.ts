@@ -18,6 +18,8 @@ export interface NewEvent {
   causationId?: string;
   schemaVersion?: number;
   payload: unknown;
+  /** Team mode: where an imported event was first appended (kept on the stored envelope). */
+  origin?: EventEnvelope['origin'];
 }
 
 export interface AppendResult {

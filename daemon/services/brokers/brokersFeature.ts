@@ -1,5 +1,8 @@
 import { DidChangeBroker, GetBrokerStatus, type BrokerStatus } from '../../protocol';
-import type { DaemonFeature } from '../../server/feature';
+import type { DaemonFeature, TeamShare } from '../../server/feature';
+import { loadDaemonId } from '../team/identity';
+import { checkTeamSettings } from '../team/settings';
+import { TeamImporter } from '../team/teamImporter';
 import { KafkaTransport } from './kafkaTransport';
 import { BrokerOutbox } from './outbox';
 import { OutboxCursor } from './outboxCursor';
@@ -10,6 +13,8 @@ import type { BrokerTransport } from './transport';
 export interface BrokersFeatureOptions {
   /** Where MESSAGE_BROKER and the broker addresses are read from. */
   env: Readonly<Record<string, string | undefined>>;
+  /** What every feature shares with teammates (team mode reads those topics). */
+  shares?: () => readonly TeamShare[];
 }
 
 /**
@@ -20,6 +25,7 @@ export interface BrokersFeatureOptions {
  */
 export function brokersFeature(options: BrokersFeatureOptions): DaemonFeature {
   let outbox: BrokerOutbox | undefined;
+  let team: TeamImporter | undefined;
   return {
     name: 'brokers',
     projections: [],
@@ -27,6 +33,7 @@ export function brokersFeature(options: BrokersFeatureOptions): DaemonFeature {
     async register({ router, rest, store, clock, log, server, config, policies, addHealthCheck }) {
       const settings = parseBrokerSettings(options.env);
       const tuning = parseOutboxSettings(options.env);
+      const teamMode = checkTeamSettings(options.env, settings);
       if (settings.kind === 'in_memory') {
         const since = new Date(clock.now()).toISOString();
         router.on(GetBrokerStatus, (): BrokerStatus => ({
@@ -39,7 +46,8 @@ export function brokersFeature(options: BrokersFeatureOptions): DaemonFeature {
           since,
         }));
       } else {
-        const transport: BrokerTransport = settings.kind === 'kafka' ? new KafkaTransport(settings) : new RabbitMqTransport(settings);
+        const daemonId = await loadDaemonId(config.dataDir, options.env);
+        const transport: BrokerTransport = settings.kind === 'kafka' ? new KafkaTransport(settings, daemonId) : new RabbitMqTransport(settings, daemonId);
         const { cursor, note } = await OutboxCursor.load(OutboxCursor.fileFor(config.dataDir, settings.kind), transport.target);
         if (note) log.warn(`brokers: ${note}`);
         const dependency = settings.kind;
@@ -53,11 +61,28 @@ export function brokersFeature(options: BrokersFeatureOptions): DaemonFeature {
           runPolicy: (fn, opts) => policies.execute(dependency, fn, opts),
           resetBreaker: (reason) => policies.resetBreaker(dependency, reason),
           log: (level, message) => log[level](message),
-          onChange: (status) => server.notifyAll(DidChangeBroker, status),
+          onChange: () => server.notifyAll(DidChangeBroker, status()),
         });
         outbox = o;
-        log.info(`brokers: publishing every event to ${settings.kind} at ${transport.target}, from sequence ${cursor.seq + 1}`);
-        router.on(GetBrokerStatus, () => o.status());
+        log.info(`brokers: daemon ${daemonId} publishes every event to ${settings.kind} at ${transport.target}, from sequence ${cursor.seq + 1}`);
+        if (teamMode && settings.kind === 'kafka') {
+          const t = new TeamImporter({
+            settings,
+            daemonId,
+            store,
+            shares: options.shares?.() ?? [],
+            clock,
+            log: (level, message) => log[level](message),
+            onChange: () => server.notifyAll(DidChangeBroker, status()),
+          });
+          team = t;
+          addHealthCheck(() => {
+            const s = t.status();
+            return s.consuming || s.lastError === undefined ? [] : [`team mode: not reading teammates' events (${s.lastError.message})`];
+          });
+        }
+        const status = (): BrokerStatus => ({ ...o.status(), ...(team ? { team: team.status() } : {}) });
+        router.on(GetBrokerStatus, status);
         addHealthCheck(() => {
           const s = o.status();
           return s.connected || s.lastError === undefined
@@ -69,8 +94,10 @@ export function brokersFeature(options: BrokersFeatureOptions): DaemonFeature {
     },
     start() {
       outbox?.start();
+      team?.start();
     },
     async close() {
+      await team?.close();
       await outbox?.close();
     },
   };

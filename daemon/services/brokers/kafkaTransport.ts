@@ -2,7 +2,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type Producer, type TopicMes
 import type { EventRecord } from '../../store/types';
 import type { KafkaSettings } from './settings';
 import { abortable, splitHostPort, tcpProbe, type BrokerTransport } from './transport';
-import { aggregateKey, encodeEvent, headersOf, topicOf } from './wireFormat';
+import { TOPIC_PARTITIONS, aggregateKey, encodeEvent, headersOf, topicOf } from './wireFormat';
 
 /** Bytes of event JSON per produce request (Kafka refuses record batches over message.max.bytes, 1 MB by default). */
 const MAX_REQUEST_BYTES = 512 * 1024;
@@ -24,8 +24,6 @@ function* chunksOf(events: readonly EventRecord[], maxBytes: number): Generator<
   if (chunk.length > 0) yield chunk;
 }
 
-/** Partitions of a topic the transport creates (keys spread over them; each key keeps its order). */
-const DEFAULT_PARTITIONS = 3;
 
 /**
  * Kafka through kafkajs: one topic per stream (`<prefix><stream>`, created on first use), message
@@ -44,7 +42,9 @@ export class KafkaTransport implements BrokerTransport {
 
   constructor(
     private readonly settings: KafkaSettings,
-    private readonly partitions = DEFAULT_PARTITIONS,
+    /** This daemon's id, sent as the `cogniforge-origin` header of every message. */
+    private readonly origin: string,
+    private readonly partitions = TOPIC_PARTITIONS,
   ) {
     this.target = `${settings.brokers.join(',')} (topics ${settings.topicPrefix}<stream>)`;
     this.kafka = new Kafka({
@@ -63,7 +63,10 @@ export class KafkaTransport implements BrokerTransport {
     await this.ensureProducer(signal);
   }
 
-  async publish(events: readonly EventRecord[], signal: AbortSignal): Promise<void> {
+  async publish(all: readonly EventRecord[], signal: AbortSignal): Promise<void> {
+    // Events imported from teammates (team mode) are on the broker already, from their origin.
+    const events = all.some((e) => e.origin !== undefined) ? all.filter((e) => e.origin === undefined) : all;
+    if (events.length === 0) return;
     const producer = await this.ensureProducer(signal);
     const topics = new Set(events.map((e) => topicOf(this.settings.topicPrefix, e.stream)));
     const missing = [...topics].filter((t) => !this.knownTopics.has(t));
@@ -79,7 +82,7 @@ export class KafkaTransport implements BrokerTransport {
           byTopic.set(topic, entry);
         }
         const key = aggregateKey(event);
-        entry.messages.push({ key, value: encodeEvent(event), headers: headersOf(event, key), timestamp: String(Date.parse(event.time)) });
+        entry.messages.push({ key, value: encodeEvent(event), headers: headersOf(event, key, this.origin), timestamp: String(Date.parse(event.time)) });
       }
       await abortable(producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout: 10_000 }), signal);
     }

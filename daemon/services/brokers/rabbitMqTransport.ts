@@ -22,7 +22,11 @@ export class RabbitMqTransport implements BrokerTransport {
   private opening: Promise<Session> | undefined;
   private readonly listeners: ((reason: string) => void)[] = [];
 
-  constructor(private readonly settings: RabbitMqSettings) {
+  constructor(
+    private readonly settings: RabbitMqSettings,
+    /** This daemon's id, sent as the `cogniforge-origin` header of every message. */
+    private readonly origin: string,
+  ) {
     this.target = `${settings.displayUrl} (exchange ${settings.exchange})`;
   }
 
@@ -33,6 +37,8 @@ export class RabbitMqTransport implements BrokerTransport {
   async publish(events: readonly EventRecord[], signal: AbortSignal): Promise<void> {
     const { channel } = await this.open(signal);
     for (const event of events) {
+      // Imported from a teammate (Kafka team mode before a switch to RabbitMQ): its origin published it.
+      if (event.origin !== undefined) continue;
       const key = aggregateKey(event);
       // A false return only says the socket buffer is full; amqplib still queues the message, and
       // the confirms below are what count.
@@ -43,7 +49,7 @@ export class RabbitMqTransport implements BrokerTransport {
         contentType: 'application/json',
         timestamp: Math.floor(Date.parse(event.time) / 1000),
         appId: 'cogniforged',
-        headers: headersOf(event, key),
+        headers: headersOf(event, key, this.origin),
       });
     }
     await abortable(channel.waitForConfirms(), signal);

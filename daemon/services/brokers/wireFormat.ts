@@ -15,7 +15,12 @@ export const Headers = {
   seq: 'cogniforge-seq',
   aggregateId: 'cogniforge-aggregate-id',
   schemaVersion: 'cogniforge-schema-version',
+  /** Id of the daemon that appended the event (team mode uses it to skip its own events). */
+  origin: 'cogniforge-origin',
 } as const;
+
+/** Partitions of a topic the daemon creates (keys spread over them; each key keeps its order). */
+export const TOPIC_PARTITIONS = 3;
 
 /**
  * Payload fields that name the aggregate an event belongs to, most specific first. Events of one
@@ -49,8 +54,9 @@ export function aggregateKey(event: Pick<EventRecord, 'payload' | 'stream'>): st
   return event.stream;
 }
 
-export function headersOf(event: EventRecord, key: string): Record<string, string> {
+export function headersOf(event: EventRecord, key: string, origin: string): Record<string, string> {
   return {
+    [Headers.origin]: origin,
     [Headers.eventId]: event.id,
     [Headers.eventType]: event.type,
     [Headers.stream]: event.stream,

@@ -80,16 +80,7 @@ export class EscalationEngine {
 
   /** After a transition: stop pending levels when leaving `detected`; tell PagerDuty about acknowledge and resolve. */
   async afterTransition(incidentId: string, from: IncidentStatus, to: IncidentStatus, actor: string): Promise<void> {
-    if (from === 'detected') {
-      const cancelled: number[] = [];
-      // By key, level by level: listing every pending timer would cost as much as there are open incidents.
-      for (let level = 1; level <= MAX_ESCALATION_LEVELS; level++) {
-        if (await this.deps.scheduler.cancel(levelKey(incidentId, level), actor)) cancelled.push(level);
-      }
-      if (cancelled.length > 0) {
-        await this.append([{ type: EscalationEvent.escalationStopped, actor, payload: { incidentId, reason: `moved to ${to}`, cancelledLevels: cancelled } }]);
-      }
-    }
+    if (from === 'detected') await this.stopLevels(incidentId, `moved to ${to}`, actor);
     const action = to === 'resolved' ? 'resolve' : from === 'detected' ? 'acknowledge' : undefined;
     if (action && this.deps.projection.pagerdutyPaged(incidentId).length > 0) {
       await this.deps.scheduler.schedule({
@@ -102,11 +93,34 @@ export class EscalationEngine {
     }
   }
 
+  /**
+   * Team mode: a teammate's change to an incident this daemon escalates was applied. Once it is past
+   * `detected` (acknowledged elsewhere), this daemon's pending levels go; the teammate that moved it
+   * sends the PagerDuty follow-up, so nobody is told twice.
+   */
+  async afterTeammateTransition(incidentId: string, teammate: string): Promise<void> {
+    const incident = this.deps.incidents.get(incidentId);
+    if (incident && incident.status !== 'detected') await this.stopLevels(incidentId, `moved to ${incident.status} on ${teammate}`, 'team');
+  }
+
+  private async stopLevels(incidentId: string, reason: string, actor: string): Promise<void> {
+    const cancelled: number[] = [];
+    // By key, level by level: listing every pending timer would cost as much as there are open incidents.
+    for (let level = 1; level <= MAX_ESCALATION_LEVELS; level++) {
+      if (await this.deps.scheduler.cancel(levelKey(incidentId, level), actor)) cancelled.push(level);
+    }
+    if (cancelled.length > 0) {
+      await this.append([{ type: EscalationEvent.escalationStopped, actor, payload: { incidentId, reason, cancelledLevels: cancelled } }]);
+    }
+  }
+
   private async fireLevel(f: TimerFiring): Promise<void> {
     const p = LevelTimerPayload.parse(f.payload);
     const incident = this.deps.incidents.get(p.incidentId);
     // Acknowledged (or further) before this level came due: the cancel may still be on its way.
     if (!incident || incident.status !== 'detected') return;
+    // Team mode: a teammate's daemon owns the escalation now (it acknowledged the incident last).
+    if (incident.escalationOwner !== undefined) return;
     // A redelivery (crash mid-page) continues with the people the level resolved to, skipping attempts already recorded.
     let resolved = this.deps.projection.firedResolution(f.occurrenceId);
     if (!resolved) {

@@ -14,6 +14,7 @@ import {
   type Review,
   type TimelineEntry,
 } from '../../protocol/incidents';
+import { eventTime } from '../../protocol/events';
 import type { EventRecord, Projection } from '../../store/types';
 import { escalationTimelineLine } from './escalationTimeline';
 import { DurationAggregate, dayOf, type Contribution } from './durationAggregate';
@@ -44,6 +45,11 @@ export const IncidentTransitionedPayload = z.object({
   id: z.string(),
   from: IncidentStatus,
   to: IncidentStatus,
+  /**
+   * Stamp (ISO-8601) of the status change this one followed: this change is ordered after it on
+   * every daemon. Absent in events written before team mode.
+   */
+  afterAt: z.string().optional(),
   note: z.string().optional(),
   rootCause: z.string().optional(),
   resolution: z.string().optional(),
@@ -60,6 +66,12 @@ export const ReviewSubmittedPayload = z.object({ incidentId: z.string(), review:
 /** An incident as the projection keeps it: the protocol shape plus what metrics need to undo. */
 interface IncidentState extends Omit<Incident, 'hasReview'> {
   n: number;
+  /** Stamp (see `stampOf`) of the change that set the status: time and event id. */
+  statusAt?: string;
+  statusEventId?: string;
+  /** Stamp of the acknowledgement that named the escalation owner. */
+  ownerAt?: string;
+  ownerEventId?: string;
   ackContribution?: Contribution;
   resolveContribution?: Contribution;
   review?: Review;
@@ -128,7 +140,26 @@ export class IncidentProjection implements Projection {
       case IncidentEvent.transitioned: {
         const p = IncidentTransitionedPayload.safeParse(event.payload);
         const inc = p.success ? this.byId(p.data.id) : undefined;
-        if (p.success && inc && inc.status === p.data.from && INCIDENT_TRANSITIONS[p.data.from].includes(p.data.to)) this.transition(inc, p.data, event);
+        if (!p.success || !inc || !INCIDENT_TRANSITIONS[p.data.from].includes(p.data.to)) return;
+        const stamp = stampOf(event, p.data.afterAt);
+        // Team mode: whoever acknowledged it last runs its escalation, named alike on every daemon
+        // (the latest acknowledgement by stamp), whether or not this change's status won.
+        if ((p.data.from === 'detected' || p.data.to === 'acknowledged') && later(stamp, { at: inc.ownerAt ?? inc.detectedAt, id: inc.ownerEventId ?? '' })) {
+          inc.ownerAt = stamp.at;
+          inc.ownerEventId = stamp.id;
+          if (event.origin) inc.escalationOwner = event.origin.daemon;
+          else delete inc.escalationOwner;
+        }
+        if (p.data.afterAt === undefined) {
+          // Written before changes carried what they followed: the log order decides.
+          if (inc.status === p.data.from) this.transition(inc, p.data, event, stamp);
+          return;
+        }
+        // The status is a last-writer-wins register over stamps. A change is stamped after the change it
+        // followed, so on one daemon each change wins over the one before it; changes made on two daemons
+        // at once are decided by the later stamp on every daemon, whatever order they arrive in.
+        if (later(stamp, { at: inc.statusAt ?? inc.detectedAt, id: inc.statusEventId ?? '' })) this.transition(inc, p.data, event, stamp);
+        else inc.timeline.push(entry(event, 'note', `${p.data.from} → ${p.data.to} made on ${event.origin?.daemon ?? 'this daemon'} crossed a later change, which stands`));
         return;
       }
       case IncidentEvent.assigned: {
@@ -154,7 +185,7 @@ export class IncidentProjection implements Projection {
         const inc = p.success ? this.byId(p.data.incidentId) : undefined;
         if (p.success && inc) {
           const version = (inc.review?.version ?? 0) + 1;
-          inc.review = { ...p.data.review, incidentId: inc.id, incidentNumber: inc.number, submittedAt: event.time, submittedBy: event.actor, version };
+          inc.review = { ...p.data.review, incidentId: inc.id, incidentNumber: inc.number, submittedAt: eventTime(event), submittedBy: event.actor, version };
           inc.timeline.push(entry(event, 'review', version === 1 ? 'post-incident review submitted' : `post-incident review revised (v${version})`));
         }
         return;
@@ -166,6 +197,12 @@ export class IncidentProjection implements Projection {
         return;
       }
     }
+  }
+
+  /** What a new status change of this incident follows: the stamp of its current status (`afterAt`). */
+  statusStamp(ref: string): { afterAt: string } | undefined {
+    const inc = this.find(ref);
+    return inc && { afterAt: inc.statusAt ?? inc.detectedAt };
   }
 
   /** By UUID or `INC-<n>`. */
@@ -263,7 +300,8 @@ export class IncidentProjection implements Projection {
       ...(p.assignee !== undefined ? { assignee: p.assignee } : {}),
       roles: p.roles,
       linkedSlos: p.linkedSlos,
-      detectedAt: event.time,
+      detectedAt: eventTime(event),
+      ...(event.origin ? { createdOn: event.origin.daemon, escalationOwner: event.origin.daemon } : {}),
       timeline: [entry(event, 'created', `${p.severity} detected by ${p.detectedBy.kind} ${p.detectedBy.name}`, undefined, 'detected')],
     };
     this.byNumber.set(n, inc);
@@ -272,11 +310,16 @@ export class IncidentProjection implements Projection {
     this.countOpen(inc.severity, 1);
   }
 
-  private transition(inc: IncidentState, p: z.infer<typeof IncidentTransitionedPayload>, event: EventRecord): void {
-    const contribution = (): Contribution => contributionAt(inc, event.time, inc.severity);
+  private transition(inc: IncidentState, p: z.infer<typeof IncidentTransitionedPayload>, event: EventRecord, stamp: Stamp): void {
+    const time = eventTime(event);
+    const contribution = (): Contribution => contributionAt(inc, time, inc.severity);
+    // The status it really leaves: differs from `p.from` only when a teammate's later change wins.
+    const from = inc.status;
     this.index.remove(inc.status, inc.severity, inc.n);
     const wasOpen = isOpen(inc.status);
-    if (p.from === 'resolved' && p.to === 'investigating') {
+    inc.statusAt = stamp.at;
+    inc.statusEventId = stamp.id;
+    if (from === 'resolved' && p.to === 'investigating') {
       // A reopen: the earlier resolution no longer counts towards MTTR.
       if (inc.resolveContribution) this.mttr.remove(inc.resolveContribution);
       delete inc.resolveContribution;
@@ -284,17 +327,17 @@ export class IncidentProjection implements Projection {
     }
     // Any move past `detected` is an acknowledgement, so MTTA is defined for every incident that moved.
     if (!inc.acknowledgedAt && p.to !== 'detected') {
-      inc.acknowledgedAt = event.time;
+      inc.acknowledgedAt = time;
       inc.ackContribution = contribution();
       this.mtta.add(inc.ackContribution);
     }
-    if (!inc.mitigatedAt && (p.to === 'resolving' || p.to === 'resolved')) inc.mitigatedAt = event.time;
+    if (!inc.mitigatedAt && (p.to === 'resolving' || p.to === 'resolved')) inc.mitigatedAt = time;
     if (p.to === 'resolved') {
-      inc.resolvedAt = event.time;
+      inc.resolvedAt = time;
       inc.resolveContribution = contribution();
       this.mttr.add(inc.resolveContribution);
     }
-    if (p.to === 'closed') inc.closedAt = event.time;
+    if (p.to === 'closed') inc.closedAt = time;
     if (p.rootCause !== undefined) inc.rootCause = p.rootCause;
     if (p.resolution !== undefined) inc.resolution = p.resolution;
     inc.status = p.to;
@@ -304,7 +347,7 @@ export class IncidentProjection implements Projection {
     const details = [p.note, p.rootCause !== undefined ? `root cause: ${p.rootCause}` : undefined, p.resolution !== undefined ? `resolution: ${p.resolution}` : undefined]
       .filter((d) => d !== undefined && d !== '')
       .join('; ');
-    inc.timeline.push(entry(event, 'transition', `${p.from} → ${p.to}${details ? `: ${details}` : ''}`, p.from, p.to));
+    inc.timeline.push(entry(event, 'transition', `${from} → ${p.to}${details ? `: ${details}` : ''}`, from, p.to));
   }
 
   private assign(inc: IncidentState, p: z.infer<typeof IncidentAssignedPayload>, event: EventRecord): void {
@@ -336,6 +379,28 @@ export class IncidentProjection implements Projection {
     this.index.add(inc.status, inc.severity, inc.n);
     inc.timeline.push(entry(event, 'severity', `${p.from} → ${p.to}${p.reason ? `: ${p.reason}` : ''}`, p.from, p.to));
   }
+}
+
+/** Orders status changes: when (ISO-8601), then event id (the same on every daemon). */
+interface Stamp {
+  at: string;
+  id: string;
+}
+
+/**
+ * A change's stamp: when it was made where it was made, but at least 1 ms after the change it
+ * followed (`afterAt`), so a clock behind a teammate's cannot put a change before what it answered.
+ */
+function stampOf(event: EventRecord, afterAt: string | undefined): Stamp {
+  const made = Date.parse(eventTime(event));
+  const at = afterAt === undefined ? made : Math.max(made, Date.parse(afterAt) + 1);
+  return { at: new Date(at).toISOString(), id: event.id };
+}
+
+function later(a: Stamp, b: Stamp): boolean {
+  const x = Date.parse(a.at);
+  const y = Date.parse(b.at);
+  return x !== y ? x > y : a.id > b.id;
 }
 
 /** What an incident adds to MTTA or MTTR when acknowledged or resolved at `time`, counted under `severity`. */
@@ -384,7 +449,7 @@ function expand(c: CompactIncident): IncidentState {
 }
 
 function entry(event: EventRecord, kind: TimelineEntry['kind'], text: string, from?: string, to?: string): TimelineEntry {
-  return { at: event.time, actor: event.actor, kind, text, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+  return { at: eventTime(event), actor: event.actor, kind, text, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
 }
 
 function toSummary(inc: IncidentState): IncidentSummary {
@@ -414,6 +479,8 @@ function toIncident(inc: IncidentState): Incident {
     ...(inc.rootCause !== undefined ? { rootCause: inc.rootCause } : {}),
     ...(inc.resolution !== undefined ? { resolution: inc.resolution } : {}),
     linkedSlos: inc.linkedSlos,
+    ...(inc.createdOn !== undefined ? { createdOn: inc.createdOn } : {}),
+    ...(inc.escalationOwner !== undefined ? { escalationOwner: inc.escalationOwner } : {}),
     hasReview: inc.review !== undefined,
     timeline: [...inc.timeline],
   };

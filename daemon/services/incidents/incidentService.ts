@@ -97,6 +97,7 @@ export class IncidentService {
         id: inc.id,
         from: inc.status,
         to: p.to,
+        ...this.projection.statusStamp(inc.id),
         ...(p.note !== undefined ? { note: p.note } : {}),
         ...(p.rootCause !== undefined ? { rootCause: p.rootCause } : {}),
         ...(p.resolution !== undefined ? { resolution: p.resolution } : {}),

@@ -36,6 +36,8 @@ const CHANGE_BY_TYPE: Record<string, 'created' | 'transitioned' | 'assigned' | '
   [IncidentEvent.reviewSubmitted]: 'reviewSubmitted',
 };
 
+const SHARED_TYPES = /^(incident|review|escalation|oncall)\./;
+
 /** Incidents and post-incident reviews (`incidents/*`, `reviews/*`, `GET|POST /api/incidents`). */
 export function incidentsFeature(options: IncidentsFeatureOptions = {}): DaemonFeature {
   const projection = new IncidentProjection();
@@ -44,8 +46,10 @@ export function incidentsFeature(options: IncidentsFeatureOptions = {}): DaemonF
     name: 'incidents',
     projections: [projection, oncallProjection],
     reservedEventTypes: ['incident.**', 'review.**', 'oncall.**'],
+    // Team mode: incidents, reviews, escalation records and on-call (people, schedules, policies) are shared.
+    team: { streams: ['incident_events'], accepts: (e) => SHARED_TYPES.test(e.type) },
     register(featureContext) {
-      const { router, rest, store, clock, server } = featureContext;
+      const { router, rest, store, clock, server, log } = featureContext;
       const incidents = new IncidentService(store, projection, clock, options);
       const escalation = registerOncall(featureContext, projection, oncallProjection, options);
       router
@@ -85,6 +89,13 @@ export function incidentsFeature(options: IncidentsFeatureOptions = {}): DaemonF
       // From the log, not from the handlers: changes made by another daemon sharing the log notify too.
       store.onAppend((events) => {
         for (const e of events) {
+          if (e.origin && e.type === IncidentEvent.transitioned) {
+            const id = (e.payload as { id?: unknown }).id;
+            const teammate = e.origin.daemon;
+            if (typeof id === 'string') {
+              escalation.afterTeammateTransition(id, teammate).catch((err: unknown) => log.error(`incidents: could not stop the escalation of ${id} after ${teammate}'s change: ${err instanceof Error ? err.message : String(err)}`));
+            }
+          }
           const change = CHANGE_BY_TYPE[e.type];
           if (!change) continue;
           const ref = (e.payload as { id?: unknown; incidentId?: unknown }).id ?? (e.payload as { incidentId?: unknown }).incidentId;

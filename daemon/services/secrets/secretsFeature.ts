@@ -27,7 +27,8 @@ import { LocalBackend } from './backends/localBackend';
 import { parseBackendSettings } from './backends/settings';
 import { LocalVault } from './localVault';
 import type { MasterKeyShare } from './masterKeyShare';
-import { SecretsProjection } from './secretsProjection';
+import { SecretEvents, SecretsProjection } from './secretsProjection';
+import { teamModeRequested } from '../team/settings';
 import { RotationHookRunner } from './rotationHooks';
 import { RotationScheduler } from './rotationScheduler';
 import { DEFAULT_GRACE_HOURS, SecretsService } from './secretsService';
@@ -54,6 +55,9 @@ export function parseGraceHours(env: Readonly<Record<string, string | undefined>
   return n;
 }
 
+/** Secret events that never leave their daemon in team mode. */
+const TEAM_LOCAL_TYPES = new Set<string>([SecretEvents.revealed, SecretEvents.denied, SecretEvents.hookSet, SecretEvents.hookRan]);
+
 export interface SecretsFeatureOptions {
   /** Where the master key and backend variables are read (`process.env` with `.env` under it, in the daemon). */
   env: Readonly<Record<string, string | undefined>>;
@@ -66,7 +70,9 @@ export interface SecretsFeatureOptions {
  * wrong master key stops the daemon with a message naming the variable or file, never the key.
  */
 export function secretsFeature(options: SecretsFeatureOptions): DaemonFeature {
-  const projection = new SecretsProjection();
+  const projection = new SecretsProjection(teamModeRequested(options.env));
+  /** Shared secrets created by teammates whose creation this daemon accepted but may not have applied yet. */
+  const acceptedShared = new Set<string>();
   let secrets: SecretsService | undefined;
   let rotationScheduler: RotationScheduler | undefined;
   let detachObserver: (() => void) | undefined;
@@ -74,6 +80,25 @@ export function secretsFeature(options: SecretsFeatureOptions): DaemonFeature {
     name: 'secrets',
     projections: [projection],
     reservedEventTypes: ['secret.**'],
+    // Team mode: metadata of Vault and AWS secrets (teammates read the values from the same backend).
+    // Local-vault secrets, reveals and refusals (each daemon audits its own), and rotation hooks
+    // (commands and webhooks of one machine) stay on the daemon they happened on.
+    team: {
+      streams: ['config_events'],
+      accepts: (e) => {
+        if (!e.type.startsWith('secret.') || TEAM_LOCAL_TYPES.has(e.type)) return false;
+        const p = e.payload as { secretId?: unknown; backend?: unknown } | null;
+        const id = typeof p?.secretId === 'string' ? p.secretId : undefined;
+        if (id === undefined) return false;
+        if (e.type === SecretEvents.created) {
+          if (p?.backend === 'local') return false;
+          acceptedShared.add(id);
+          return true;
+        }
+        const known = projection.get(id);
+        return acceptedShared.has(id) || (known !== undefined && known.backend !== 'local');
+      },
+    },
     register({ router, rest, store, clock, config, log, policies, scheduler }) {
       const settings = parseBackendSettings(options.env);
       const graceHours = parseGraceHours(options.env);

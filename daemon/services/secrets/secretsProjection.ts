@@ -11,6 +11,7 @@ import {
   type SecretMetadata,
 } from '../../protocol/secrets';
 import type * as proto from '../../protocol/secrets';
+import { eventTime } from '../../protocol/events';
 import type { EventRecord, Projection } from '../../store/types';
 
 /** Event types of the secrets domain; only the secrets service appends them (reserved). */
@@ -122,13 +123,16 @@ type HistoryEntry = z.infer<typeof proto.SecretHistoryEntry>;
 /** Secrets metadata, each secret's history and the audit trail, from `secret.*` events. */
 export class SecretsProjection implements Projection {
   readonly name = 'secrets';
+
+  /** `teamMode`: label every secret with whether teammates' daemons share it (`sharedWithTeam`). */
+  constructor(private readonly teamMode = false) {}
   private readonly secrets = new Map<string, SecretMetadata>();
   private readonly history = new Map<string, HistoryEntry[]>();
   private audit: SecretAuditEntry[] = [];
 
   apply(event: EventRecord): void {
     if (!event.type.startsWith('secret.')) return;
-    const time = event.time;
+    const time = eventTime(event);
     switch (event.type) {
       case SecretEvents.created: {
         const p = SecretCreatedPayload.safeParse(event.payload);
@@ -149,6 +153,8 @@ export class SecretsProjection implements Projection {
           createdBy: event.actor,
           updatedAt: time,
         };
+        if (event.origin) secret.origin = event.origin.daemon;
+        this.label(secret);
         setNextRotation(secret);
         this.secrets.set(d.secretId, secret);
         this.record(event, 'created', secret, 1, d.audit);
@@ -316,11 +322,13 @@ export class SecretsProjection implements Projection {
     version: number | undefined,
     link: z.infer<typeof AuditLink>,
   ): void {
-    this.audit.push(auditEntryOf(event.seq, event.actor, action, secret, version, link));
+    // The audit chain is this daemon's: what was done through it. A teammate's change shows in the
+    // secret's history (actor@daemon) but is not linked into this chain (its own daemon audits it).
+    if (!event.origin) this.audit.push(auditEntryOf(event.seq, event.actor, action, secret, version, link));
     this.addHistory(secret.id, {
       seq: event.seq,
       time: link.at,
-      actor: event.actor,
+      actor: event.origin ? `${event.actor}@${event.origin.daemon}` : event.actor,
       kind: action,
       ...(version !== undefined ? { version } : {}),
     });
@@ -335,6 +343,13 @@ export class SecretsProjection implements Projection {
 
   get(id: string): SecretMetadata | undefined {
     return this.secrets.get(id);
+  }
+
+  /** Team mode: Vault and AWS secrets are shared (teammates read the same backend); local-vault ones never leave this daemon. */
+  private label(secret: SecretMetadata): SecretMetadata {
+    if (this.teamMode) secret.sharedWithTeam = secret.backend !== 'local';
+    else delete secret.sharedWithTeam;
+    return secret;
   }
 
   byName(name: string, environment: string): SecretMetadata | undefined {
@@ -368,7 +383,7 @@ export class SecretsProjection implements Projection {
   restore(state: unknown): void {
     this.reset();
     const s = state as Partial<State> | null;
-    for (const secret of s?.secrets ?? []) this.secrets.set(secret.id, structuredClone(secret));
+    for (const secret of s?.secrets ?? []) this.secrets.set(secret.id, this.label(structuredClone(secret)));
     for (const [id, list] of Object.entries(s?.history ?? {})) this.history.set(id, structuredClone(list));
     this.audit = structuredClone(s?.audit ?? []);
   }

@@ -199,7 +199,7 @@ export class SecretsService {
   nextRotationDue(): number | undefined {
     let min: number | undefined;
     for (const s of this.projection.all()) {
-      if (s.nextRotation === undefined) continue;
+      if (s.nextRotation === undefined || s.origin !== undefined) continue;
       const t = Date.parse(s.nextRotation);
       if (min === undefined || t < min) min = t;
     }
@@ -210,6 +210,7 @@ export class SecretsService {
   nextGraceEnd(): number | undefined {
     let min: number | undefined;
     for (const s of this.projection.all()) {
+      if (s.origin !== undefined) continue;
       for (const v of s.versions) {
         if (v.state !== 'previous' || v.graceUntil === undefined) continue;
         const t = Date.parse(v.graceUntil);
@@ -225,6 +226,8 @@ export class SecretsService {
       const now = this.clock.now();
       const events = [];
       for (const s of this.projection.all()) {
+        // Team mode: the daemon a shared secret was created on runs its deadlines (nobody does them twice).
+        if (s.origin !== undefined) continue;
         for (const v of s.versions) {
           if (v.state === 'previous' && v.graceUntil !== undefined && Date.parse(v.graceUntil) <= now) {
             events.push({ type: SecretEvents.versionDeprecated, actor, payload: { secretId: s.id, version: v.version } });
@@ -239,7 +242,8 @@ export class SecretsService {
 
   /** Rotate every secret due now, once each however many periods were missed. */
   rotateDue(actor = 'scheduler'): Promise<{ rotated: number; failed: number; results: RotateManyOutcome[] }> {
-    const ids = this.dueForRotation(0).secrets.map((s) => s.id);
+    // Team mode: a teammate's shared secret is rotated on schedule by the daemon it was created on.
+    const ids = this.dueForRotation(0).secrets.filter((s) => this.projection.get(s.id)?.origin === undefined).map((s) => s.id);
     return this.rotateIds(ids, actor);
   }
 
@@ -621,6 +625,8 @@ export class SecretsService {
           const created = SecretCreatedPayload.safeParse(ev.payload);
           if (created.success) names.set(created.data.secretId, { id: created.data.secretId, name: created.data.name, environment: created.data.environment });
         }
+        // Team mode: a teammate's change belongs to its own daemon's chain, not to this one.
+        if (ev.origin !== undefined) continue;
         const secret = typeof payload?.secretId === 'string' ? names.get(payload.secretId) : undefined;
         if (!link.success || !secret) {
           return { ok: false, entries: entries.length + 1, brokenAtSeq: ev.seq, reason: 'the event has no valid audit link or names an unknown secret' };

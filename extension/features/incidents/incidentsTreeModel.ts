@@ -216,6 +216,18 @@ export function buildIncidentDetails(inc: Incident, nowMs: number): IncidentDeta
       icon: { id: 'person' },
     },
   ];
+  if (inc.createdOn !== undefined || inc.escalationOwner !== undefined) {
+    // Team mode: which teammate's daemon the incident came from and which one pages for it.
+    const pager = inc.escalationOwner ?? 'this daemon';
+    nodes.push({
+      kind: 'detail',
+      id: `${base}:team`,
+      label: 'Team',
+      description: `${inc.createdOn !== undefined ? `from ${inc.createdOn} · ` : ''}escalation on ${pager}`,
+      tooltip: `Created on ${inc.createdOn ?? 'this daemon'}\nEscalation timers run on ${pager} (its creator, then whoever acknowledged it last)`,
+      icon: { id: 'organization' },
+    });
+  }
   if (inc.services.length > 0) {
     nodes.push({ kind: 'detail', id: `${base}:services`, label: 'Services', description: inc.services.join(', '), tooltip: inc.services.join('\n'), icon: { id: 'server' } });
   }

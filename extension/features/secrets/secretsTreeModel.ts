@@ -182,6 +182,9 @@ function secretNode(secret: SecretMetadata, nowMs: number): SecretNode {
       `Current version ${secret.currentVersion} of ${secret.versions.length}`,
       `Rotation: ${secret.rotation.policy}${secret.rotation.customDays !== undefined ? ` (${secret.rotation.customDays} days)` : ''}${secret.nextRotation ? `, next ${secret.nextRotation}` : ''}`,
       `Updated ${secret.updatedAt}`,
+      ...(secret.sharedWithTeam === undefined
+        ? []
+        : [secret.sharedWithTeam ? `Shared with the team${secret.origin ? ` (created on ${secret.origin}, which runs its rotations)` : ''}` : 'Not shared with the team: local-vault values never leave this daemon']),
       ...(secret.hook ? [`Rotation hook: ${secret.hook.kind}${hook ? `, last run for v${hook.version} ${hook.ok ? 'ok' : `failed${hook.error ? ` (${hook.error})` : ''}`}` : ''}`] : []),
     ].join('\n'),
     icon,

@@ -75,7 +75,8 @@ describe('wire format', () => {
   it('round-trips the envelope and names the event in the headers', () => {
     const e = event({ id: 'inc-1' });
     expect(decodeEvent(encodeEvent(e))).toEqual(e);
-    expect(headersOf(e, 'inc-1')).toEqual({
+    expect(headersOf(e, 'inc-1', 'laptop-a1b2c3')).toEqual({
+      'cogniforge-origin': 'laptop-a1b2c3',
       'cogniforge-event-id': e.id,
       'cogniforge-event-type': 'incident.created',
       'cogniforge-stream': 'default',

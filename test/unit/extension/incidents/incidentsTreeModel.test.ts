@@ -141,4 +141,13 @@ describe('buildIncidentDetails', () => {
     expect(nodes[3]?.description).toBe('alice · 4m ago');
     expect(new Set(nodes.map((n) => n.id)).size).toBe(nodes.length);
   });
+
+  it('shows, in team mode, where a teammate’s incident came from and which daemon pages for it', () => {
+    const base: Incident = { ...summary({}), description: '', detectedBy: { kind: 'person', name: 'bob' }, roles: {}, linkedSlos: [], hasReview: false, timeline: [] };
+    const team = buildIncidentDetails({ ...base, createdOn: 'alpha', escalationOwner: 'bravo' }, NOW).find((n) => n.label === 'Team');
+    expect(team?.description).toBe('from alpha · escalation on bravo');
+    expect(buildIncidentDetails({ ...base, escalationOwner: 'bravo' }, NOW).find((n) => n.label === 'Team')?.description).toBe('escalation on bravo');
+    expect(buildIncidentDetails({ ...base, createdOn: 'alpha' }, NOW).find((n) => n.label === 'Team')?.description).toBe('from alpha · escalation on this daemon');
+    expect(buildIncidentDetails(base, NOW).some((n) => n.label === 'Team')).toBe(false);
+  });
 });

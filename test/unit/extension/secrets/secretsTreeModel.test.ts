@@ -63,6 +63,20 @@ describe('buildSecretsTree', () => {
     NOW,
   );
 
+  it('says in team mode whether a secret is shared and which daemon runs its rotations', () => {
+    const [local, shared] = buildSecretsTree(
+      [],
+      [
+        secret({ id: 'sec_00000000000000c1', name: 'a_local', backend: 'local', sharedWithTeam: false }),
+        secret({ id: 'sec_00000000000000c2', name: 'b_aws', backend: 'aws', sharedWithTeam: true, origin: 'alpha' }),
+      ],
+      NOW,
+    )[1]!.children as SecretNode[];
+    expect(local!.tooltip).toContain('Not shared with the team: local-vault values never leave this daemon');
+    expect(shared!.tooltip).toContain('Shared with the team (created on alpha, which runs its rotations)');
+    expect((tree[1]!.children as SecretNode[])[0]!.tooltip).not.toContain('team');
+  });
+
   it('has a Configuration and a Secrets group', () => {
     expect(tree.map((g) => g.label)).toEqual(['Configuration', 'Secrets']);
     expect(tree[0]!.description).toBe('2 environments');
