@@ -140,4 +140,23 @@ describe.skipIf(!KAFKA)('Kafka outbox against a real broker', () => {
     const keyById = new Map(messages.map((m) => [m.event.id, m.key!]));
     expectCompleteAndOrdered(messages, order, (i) => keyById.get(order[i]!)!);
   });
+
+  it('sends an event larger than Kafka accepts as a stand-in without its payload, and the events after it flow on', async () => {
+    const prefix = uniqueName('t') + '.';
+    const d = await start({ env: kafkaEnv(prefix) });
+    const c = await d.connect();
+    const big = await c.request<{ id: string; seq: number }>('events/publish', { type: 'app.blob.stored', payload: { id: 'blob-1', data: 'x'.repeat(2 * 1024 * 1024) } });
+    const after = await c.request<{ id: string }>('events/publish', { type: 'app.blob.stored', payload: { id: 'blob-2', data: 'small' } });
+    await waitForStatus(c, (s) => s.connected && s.outboxLag === 0, 'the outbox to pass the large event');
+    const onTopic = await readKafka(KAFKA!, `${prefix}default`, (m) => m.some((x) => x.event.id === after.id));
+    const stub = onTopic.find((m) => m.event.id === big.id)!;
+    expect(stub.event).toMatchObject({ id: big.id, seq: big.seq, type: 'app.blob.stored', payload: null });
+    expect(Number(stub.headers['cogniforge-truncated'])).toBeGreaterThan(2 * 1024 * 1024);
+    expect(onTopic.find((m) => m.event.id === after.id)!.event.payload).toEqual({ id: 'blob-2', data: 'small' });
+    expect(d.stderr()).toContain(`event ${big.seq} (app.blob.stored,`);
+    // The log still has the whole event.
+    const stored = await c.request<{ events: { payload: { data: string } }[] }>('events/query', { types: ['app.blob.stored'], limit: 1 });
+    expect(stored.events[0]!.payload.data).toHaveLength(2 * 1024 * 1024);
+    await c.close();
+  });
 });

@@ -1,5 +1,6 @@
 import { DidChangeBroker, GetBrokerStatus, type BrokerStatus } from '../../protocol';
 import type { DaemonFeature, TeamShare } from '../../server/feature';
+import type { EventRecord } from '../../store/types';
 import { loadDaemonId } from '../team/identity';
 import { checkTeamSettings } from '../team/settings';
 import { TeamImporter } from '../team/teamImporter';
@@ -47,7 +48,10 @@ export function brokersFeature(options: BrokersFeatureOptions): DaemonFeature {
         }));
       } else {
         const daemonId = await loadDaemonId(config.dataDir, options.env);
-        const transport: BrokerTransport = settings.kind === 'kafka' ? new KafkaTransport(settings, daemonId) : new RabbitMqTransport(settings, daemonId);
+        const tooLarge = (e: EventRecord, bytes: number) =>
+          log.warn(`brokers: event ${e.seq} (${e.type}, ${bytes} bytes) is larger than Kafka accepts; sent without its payload, with the cogniforge-truncated header (read it with events/query)`);
+        const transport: BrokerTransport =
+          settings.kind === 'kafka' ? new KafkaTransport(settings, daemonId, tooLarge) : new RabbitMqTransport(settings, daemonId);
         const { cursor, note } = await OutboxCursor.load(OutboxCursor.fileFor(config.dataDir, settings.kind), transport.target);
         if (note) log.warn(`brokers: ${note}`);
         const dependency = settings.kind;

@@ -2,7 +2,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type Producer, type TopicMes
 import type { EventRecord } from '../../store/types';
 import type { KafkaSettings } from './settings';
 import { abortable, splitHostPort, tcpProbe, type BrokerTransport } from './transport';
-import { TOPIC_PARTITIONS, aggregateKey, encodeEvent, headersOf, topicOf } from './wireFormat';
+import { Headers, MAX_KAFKA_VALUE_BYTES, TOPIC_PARTITIONS, aggregateKey, encodeForBroker, headersOf, topicOf } from './wireFormat';
 
 /** Bytes of event JSON per produce request (Kafka refuses record batches over message.max.bytes, 1 MB by default). */
 const MAX_REQUEST_BYTES = 512 * 1024;
@@ -44,6 +44,8 @@ export class KafkaTransport implements BrokerTransport {
     private readonly settings: KafkaSettings,
     /** This daemon's id, sent as the `cogniforge-origin` header of every message. */
     private readonly origin: string,
+    /** Told about each event sent as a stand-in because it is too large for the broker. */
+    private readonly onTruncated?: (event: EventRecord, bytes: number) => void,
     private readonly partitions = TOPIC_PARTITIONS,
   ) {
     this.target = `${settings.brokers.join(',')} (topics ${settings.topicPrefix}<stream>)`;
@@ -82,7 +84,13 @@ export class KafkaTransport implements BrokerTransport {
           byTopic.set(topic, entry);
         }
         const key = aggregateKey(event);
-        entry.messages.push({ key, value: encodeEvent(event), headers: headersOf(event, key, this.origin), timestamp: String(Date.parse(event.time)) });
+        const { value, truncatedBytes } = encodeForBroker(event, MAX_KAFKA_VALUE_BYTES);
+        const headers = headersOf(event, key, this.origin);
+        if (truncatedBytes !== undefined) {
+          headers[Headers.truncated] = String(truncatedBytes);
+          this.onTruncated?.(event, truncatedBytes);
+        }
+        entry.messages.push({ key, value, headers, timestamp: String(Date.parse(event.time)) });
       }
       await abortable(producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout: 10_000 }), signal);
     }

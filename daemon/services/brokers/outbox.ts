@@ -62,6 +62,9 @@ export class BrokerOutbox {
   private readonly detach: () => void;
   /** Newest sequence number the broker acknowledged; the durable cursor catches up after each save. */
   private position: number;
+  /** The cursor writes, one after the other; the next publish does not wait for them. */
+  private saving: Promise<void> = Promise.resolve();
+  private saveQueued = false;
 
   constructor(options: BrokerOutboxOptions) {
     this.o = { retryInitialMs: 250, retryMaxMs: 5_000, probeIntervalMs: 1_000, ...options };
@@ -106,6 +109,7 @@ export class BrokerOutbox {
       this.nudge();
     }
     await this.loop;
+    await this.saving;
     await Promise.race([this.o.transport.close().catch(() => undefined), new Promise((r) => setTimeout(r, 3_000).unref())]);
   }
 
@@ -154,7 +158,9 @@ export class BrokerOutbox {
     }
     await this.policy((signal) => this.o.transport.publish(batch, signal));
     this.publishedSinceStart += batch.length;
-    await this.saveCursor(batch[batch.length - 1]!.seq);
+    // The next batch goes out while the cursor is written (two fsyncs): a crash in between only
+    // re-sends what the broker already has, with the same ids.
+    this.queueCursorSave(batch[batch.length - 1]!.seq);
   }
 
   private policy<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -162,13 +168,24 @@ export class BrokerOutbox {
   }
 
   private async saveCursor(seq: number): Promise<void> {
+    this.queueCursorSave(seq);
+    await this.saving;
+  }
+
+  /** Move the position now and write it behind the saves already queued (one write for several moves). */
+  private queueCursorSave(seq: number): void {
     this.position = seq;
-    try {
-      await this.o.cursor.save(seq);
-    } catch (e) {
-      // The broker has the events; a lost cursor only means they are sent again after a restart.
-      this.log('error', `brokers: could not save the outbox cursor (${(e as Error).message}); events after it may be published again after a restart`);
-    }
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    this.saving = this.saving.then(async () => {
+      this.saveQueued = false;
+      try {
+        await this.o.cursor.save(this.position);
+      } catch (e) {
+        // The broker has the events; a lost cursor only means they are sent again after a restart.
+        this.log('error', `brokers: could not save the outbox cursor (${(e as Error).message}); events after it may be published again after a restart`);
+      }
+    });
   }
 
   private async waitBeforeRetry(e: unknown, delay: number): Promise<void> {

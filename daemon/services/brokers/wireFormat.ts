@@ -17,6 +17,8 @@ export const Headers = {
   schemaVersion: 'cogniforge-schema-version',
   /** Id of the daemon that appended the event (team mode uses it to skip its own events). */
   origin: 'cogniforge-origin',
+  /** Present on a stand-in for an event too large for the broker: the event's size in bytes. */
+  truncated: 'cogniforge-truncated',
 } as const;
 
 /** Partitions of a topic the daemon creates (keys spread over them; each key keeps its order). */
@@ -68,6 +70,23 @@ export function headersOf(event: EventRecord, key: string, origin: string): Reco
 
 export function encodeEvent(event: EventRecord): Buffer {
   return Buffer.from(JSON.stringify(event), 'utf8');
+}
+
+/**
+ * Largest message value sent to Kafka, bytes: under the broker's default `message.max.bytes`
+ * (1 MiB) with room for key, headers and batch overhead.
+ */
+export const MAX_KAFKA_VALUE_BYTES = 900 * 1024;
+
+/**
+ * The message value of an event, or for one too large for the broker a stand-in: the envelope
+ * with `payload: null` and the `cogniforge-truncated` header giving the real size, so the outbox
+ * never stalls on it and consumers know to read the event from the daemon (`events/query`).
+ */
+export function encodeForBroker(event: EventRecord, maxBytes: number): { value: Buffer; truncatedBytes?: number } {
+  const value = encodeEvent(event);
+  if (value.length <= maxBytes) return { value };
+  return { value: encodeEvent({ ...event, payload: null }), truncatedBytes: value.length };
 }
 
 /** Parse a message value back into an envelope; throws a clear error for anything else. */

@@ -172,6 +172,8 @@ export class TeamImporter {
       try {
         if (origin === undefined) throw new Error(`no ${Headers.origin} header (not written by a CogniForge daemon in team mode)`);
         if (message.value === null) throw new Error('empty message');
+        const truncated = header(message.headers, Headers.truncated);
+        if (truncated !== undefined) throw new Error(`event of ${truncated} bytes was too large for the broker and was sent without its payload; it stays on ${origin}`);
         event = decodeEvent(message.value);
       } catch (e) {
         this.skipped++;

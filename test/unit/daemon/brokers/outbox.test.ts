@@ -131,6 +131,35 @@ describe('BrokerOutbox', () => {
     await vi.waitFor(() => expect(JSON.parse(readFileSync(OutboxCursor.fileFor(dir, 'kafka'), 'utf8'))).toMatchObject({ seq: 13, target: t.target }));
   });
 
+  it('sends the next batch while the cursor is being written, and writes the newest position once the slow write ends', async () => {
+    await publish(12);
+    const t = new FakeTransport();
+    const { cursor } = await OutboxCursor.load(OutboxCursor.fileFor(dir, 'kafka'), t.target);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const saved: number[] = [];
+    const slowCursor = {
+      get seq() {
+        return cursor.seq;
+      },
+      save: async (seq: number) => {
+        saved.push(seq);
+        await gate;
+        await cursor.save(seq);
+      },
+    };
+    const { outbox } = await makeOutbox(t, { cursor: slowCursor });
+    outbox.start();
+    // All three batches went out although the first cursor write has not finished.
+    await vi.waitFor(() => expect(seqs(t.received)).toEqual(range(1, 12)));
+    expect(saved).toEqual([4]);
+    expect(outbox.status()).toMatchObject({ lastPublishedSeq: 0, outboxLag: 12 });
+    release();
+    // The moves made meanwhile are written as one: the newest position.
+    await vi.waitFor(() => expect(outbox.status()).toMatchObject({ lastPublishedSeq: 12, outboxLag: 0 }));
+    expect(saved).toEqual([4, 12]);
+  });
+
   it('keeps events in the log while the broker is down, reports the lag, and drains them in order when it returns', async () => {
     const t = new FakeTransport();
     t.down = true;

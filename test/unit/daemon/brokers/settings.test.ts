@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BrokerSettingsError, parseBrokerSettings, parseOutboxSettings } from '../../../../daemon/services/brokers/settings';
-import { aggregateKey, decodeEvent, encodeEvent, headersOf, topicOf } from '../../../../daemon/services/brokers/wireFormat';
+import { aggregateKey, decodeEvent, encodeEvent, encodeForBroker, headersOf, topicOf } from '../../../../daemon/services/brokers/wireFormat';
 import type { EventRecord } from '../../../../daemon/store/types';
 
 describe('parseBrokerSettings', () => {
@@ -70,6 +70,15 @@ describe('wire format', () => {
     expect(aggregateKey(event({ environment: 'prod', key: 'DB_HOST' }))).toBe('prod/DB_HOST');
     expect(aggregateKey(event({ anything: true }, 'api_events'))).toBe('api_events');
     expect(aggregateKey(event(null, 'system_events'))).toBe('system_events');
+  });
+
+  it('sends an event larger than the limit as a stand-in without its payload, saying how large it was', () => {
+    const small = event({ id: 'inc-1' });
+    expect(encodeForBroker(small, 10_000)).toEqual({ value: encodeEvent(small) });
+    const large = event({ id: 'inc-1', blob: 'x'.repeat(20_000) });
+    const out = encodeForBroker(large, 10_000);
+    expect(out.truncatedBytes).toBe(encodeEvent(large).length);
+    expect(decodeEvent(out.value)).toEqual({ ...large, payload: null });
   });
 
   it('round-trips the envelope and names the event in the headers', () => {
