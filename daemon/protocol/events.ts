@@ -238,7 +238,11 @@ export const DurableSubscriptionInfo = z.object({
   consumer: z.string().optional(),
   /** Events the consumer holds or waits to retry right now. */
   inFlight: z.number().int().min(0),
-  /** Last seq in the log minus the checkpoint: an upper bound of what is still to deliver. */
+  /**
+   * Events in the log after what the subscription has resolved (its consumer's position when
+   * attached, else its checkpoint, not counting its own checkpoint event): an upper bound of what
+   * is still to deliver; 0 when caught up.
+   */
   lag: z.number().int().min(0),
   /** DLQ entries of this subscription that are parked. */
   parked: z.number().int().min(0),
@@ -292,7 +296,7 @@ export const DetachSubscription = defineRequest(
   'events/detach',
   z.object({ name: SubscriptionName }),
   z.object({ ok: z.literal(true) }),
-  { kind: 'query', doc: 'Stop consuming; unacked deliveries are redelivered to the next consumer.' },
+  { kind: 'query', doc: 'Stop consuming; answers once the checkpoint is durable; unacked deliveries are redelivered to the next consumer.' },
 );
 
 export const AckEvent = defineRequest(

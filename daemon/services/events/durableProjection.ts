@@ -14,6 +14,8 @@ export interface DurableDefinition {
   createdBy: string;
   /** Highest seq below which every matching event was acked or parked (persisted watermark). */
   checkpoint: number;
+  /** Seq of the subscription's newest own event (created or checkpoint), which lies after its checkpoint. */
+  checkpointEventSeq?: number;
 }
 
 /** Event types of durable subscriptions; all in `daemon_events`, all reserved for the daemon. */
@@ -47,7 +49,8 @@ export class DurableSubscriptionsProjection implements Projection {
     switch (e.type) {
       case SubscriptionEvents.created: {
         const def = p.definition as DurableDefinition;
-        this.subs.set(def.name, { ...def });
+        // Its own creation lies after its starting checkpoint, like a checkpoint event does.
+        this.subs.set(def.name, { ...def, checkpointEventSeq: e.seq });
         break;
       }
       case SubscriptionEvents.deleted: {
@@ -58,7 +61,10 @@ export class DurableSubscriptionsProjection implements Projection {
       }
       case SubscriptionEvents.checkpoint: {
         const sub = this.subs.get(p.name as string);
-        if (sub) sub.checkpoint = Math.max(sub.checkpoint, p.seq as number);
+        if (sub) {
+          sub.checkpoint = Math.max(sub.checkpoint, p.seq as number);
+          sub.checkpointEventSeq = e.seq;
+        }
         break;
       }
       case SubscriptionEvents.parked: {

@@ -219,12 +219,13 @@ export class DurableSubscriptions {
     };
   }
 
-  detachConsumer(connectionId: string, name: string): void {
+  /** Detach and persist the checkpoint; resolves once it is durable (a failed write is reported through onError). */
+  detachConsumer(connectionId: string, name: string): Promise<void> {
     const rt = this.runtimes.get(name);
     if (!rt || rt.consumer !== connectionId) {
       throw new RpcError(ErrorCode.FailedPrecondition, `This connection is not the consumer of "${name}"`, { kind: 'subscription', id: name });
     }
-    void this.detach(rt, true);
+    return this.detach(rt, true);
   }
 
   async ack(connectionId: string, name: string, seq: number, deliveryId: string | undefined): Promise<boolean> {
@@ -403,9 +404,21 @@ export class DurableSubscriptions {
       checkpoint: def.checkpoint,
       ...(rt ? { consumer: rt.consumer } : {}),
       inFlight: rt ? rt.live.size + rt.extra.size : 0,
-      lag: Math.max(0, this.store.lastSeq - def.checkpoint),
+      lag: this.lagOf(def, rt),
       parked,
     };
+  }
+
+  /**
+   * Events after what the subscription has resolved. Attached: after the consumer's in-memory
+   * watermark (events read and skipped count as done). Detached: after the persisted checkpoint,
+   * not counting the subscription's own last checkpoint event, so a caught-up subscription shows 0.
+   */
+  private lagOf(def: DurableDefinition, rt: Runtime | undefined): number {
+    const head = this.store.lastSeq;
+    if (rt) return Math.max(0, head - Math.max(def.checkpoint, watermark(rt.cursor, rt.live.keys())));
+    const own = def.checkpointEventSeq !== undefined && def.checkpointEventSeq > def.checkpoint ? 1 : 0;
+    return Math.max(0, head - def.checkpoint - own);
   }
 
   private mustGet(name: string): DurableDefinition {

@@ -95,8 +95,8 @@ export function eventsFeature(reservedTypes: () => readonly string[], projection
           else start();
           return { subscription };
         })
-        .on(DetachSubscription, ({ name }, ctx) => {
-          d.detachConsumer(ctx.connectionId, name);
+        .on(DetachSubscription, async ({ name }, ctx) => {
+          await d.detachConsumer(ctx.connectionId, name);
           return { ok: true as const };
         })
         .on(AckEvent, async ({ name, seq, deliveryId }, ctx) => ({ acked: await d.ack(ctx.connectionId, name, seq, deliveryId) }))

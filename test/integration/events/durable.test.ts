@@ -133,6 +133,28 @@ describe('durable subscriptions against the real daemon', () => {
     expect(acks).toEqual([]);
   });
 
+  it('reports lag: what is unresolved while attached, 0 once caught up and after detaching', async () => {
+    const lagOf = async () => (await raw.request<{ subscriptions: DurableSubscriptionInfo[] }>('events/listSubscriptions', {})).subscriptions.find((s) => s.name === 'it-lag')!;
+    await raw.request('events/createSubscription', { name: 'it-lag', filter: { types: ['lag.*'] } });
+    expect((await lagOf()).lag).toBe(0);
+    await raw.request('events/attach', { name: 'it-lag' });
+    const seqs = [await publish('lag.x'), await publish('lag.x'), await publish('lag.x')];
+    const delivered = (seq: number) => (n: { method: string; params: unknown }) =>
+      n.method === 'events/didDeliver' && (n.params as { subscription?: string; event?: { seq?: number } }).event?.seq === seq;
+    // One stream delivers in order: the next goes out once the previous is acked.
+    await raw.waitForNotifications(1, delivered(seqs[0]!));
+    expect((await lagOf()).lag).toBeGreaterThanOrEqual(3);
+    for (const seq of seqs) {
+      await raw.waitForNotifications(1, delivered(seq));
+      await raw.request('events/ack', { name: 'it-lag', seq });
+    }
+    await until(async () => (await lagOf()).lag === 0, 'lag 0 while attached and caught up');
+    await raw.request('events/detach', { name: 'it-lag' });
+    // Detaching wrote its checkpoint as an event after the checkpoint itself: still caught up.
+    expect(await lagOf()).toMatchObject({ lag: 0, checkpoint: expect.any(Number) as number });
+    await raw.request('events/deleteSubscription', { name: 'it-lag' });
+  });
+
   it('lists, discards and deletes', async () => {
     const { subscriptions } = await raw.request<{ subscriptions: DurableSubscriptionInfo[] }>('events/listSubscriptions', {});
     expect(subscriptions.find((s) => s.name === 'it-orders')).toMatchObject({ consumer: expect.stringMatching(/^ws:/), filter: { types: ['order.*'] } });
