@@ -78,6 +78,8 @@ export type ChaosExperiment = z.infer<typeof ChaosExperiment>;
 export const ChaosEventType = {
   ExperimentStarted: 'resilience.chaos.experimentStarted',
   ExperimentFinished: 'resilience.chaos.experimentFinished',
+  /** The running counts, written every 10 s while they change and when the daemon stops, so a restart continues them. */
+  ExperimentProgress: 'resilience.chaos.experimentProgress',
 } as const;
 
 export const ExperimentStartedPayload = z.object({
@@ -98,6 +100,12 @@ export const ExperimentFinishedPayload = z.object({
   results: ChaosResults,
 });
 export type ExperimentFinishedPayload = z.infer<typeof ExperimentFinishedPayload>;
+
+export const ExperimentProgressPayload = z.object({
+  id: z.string(),
+  results: ChaosResults.omit({ breakerTrips: true }),
+});
+export type ExperimentProgressPayload = z.infer<typeof ExperimentProgressPayload>;
 
 export const StartChaos = defineRequest(
   'chaos/start',

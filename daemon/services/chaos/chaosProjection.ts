@@ -2,6 +2,7 @@ import {
   BreakerStateChangedPayload,
   ChaosEventType,
   ExperimentFinishedPayload,
+  ExperimentProgressPayload,
   ExperimentStartedPayload,
   ResilienceEventType,
   type ChaosExperiment,
@@ -48,6 +49,12 @@ export class ChaosProjection implements Projection {
         if (p.data.reason === 'stopped') exp.stoppedBy = event.actor;
         exp.results = { ...p.data.results, breakerTrips: exp.results.breakerTrips };
         this.trim();
+        return;
+      }
+      case ChaosEventType.ExperimentProgress: {
+        const p = ExperimentProgressPayload.safeParse(event.payload);
+        const exp = p.success ? this.byId.get(p.data.id) : undefined;
+        if (p.success && exp && exp.state === 'running') exp.results = { ...p.data.results, breakerTrips: exp.results.breakerTrips };
         return;
       }
       case ResilienceEventType.BreakerStateChanged: {

@@ -6,19 +6,23 @@ import {
   type ChaosExperiment,
   type ChaosResults,
   type ExperimentFinishedPayload,
+  type ExperimentProgressPayload,
   type ExperimentStartedPayload,
   type ParsedParamsOf,
   type StartChaos,
 } from '../../protocol';
 import type { DependencyPolicies, PolicyCallEvent } from '../resilience/policies';
 import type { Scheduler, TimerFiring } from '../scheduler/scheduler';
-import type { Clock } from '../shared/clock';
+import type { Clock, TimerHandle } from '../shared/clock';
 import type { EventStore, StoreOptions } from '../../store/types';
 import type { ChaosProjection } from './chaosProjection';
 import { faultInjector, slotsToHold } from './faults';
 
 /** The durable timer that ends an experiment. */
 export const CHAOS_END_TIMER = 'chaos.end';
+
+/** How often running counts are written while they change, ms (a crash loses at most this much). */
+export const PROGRESS_INTERVAL_MS = 10_000;
 
 type LogFn = NonNullable<StoreOptions['log']>;
 
@@ -40,6 +44,8 @@ interface Live {
   callerErrors: number;
   /** Resolves to release the bulkhead slots a resource-exhaustion experiment holds. */
   release: (() => void) | undefined;
+  /** `calls + callsAffected + callerErrors` when last written, to skip writes that change nothing. */
+  written: number;
 }
 
 const SYSTEM_ACTOR = 'system';
@@ -63,6 +69,7 @@ export class ChaosService {
   /** Dependencies with a start in progress (the check and the append are not atomic). */
   private readonly starting = new Set<string>();
   private readonly finishing = new Map<string, Promise<void>>();
+  private progressTimer: TimerHandle | undefined;
 
   constructor(options: ChaosServiceOptions) {
     this.store = options.store;
@@ -190,8 +197,37 @@ export class ChaosService {
   }
 
   /** Detach every fault and release held slots (daemon stopping); experiments stay running in the log. */
-  close(): void {
+  /** Write the running counts (a restart continues from them), then remove every fault. */
+  async close(): Promise<void> {
+    this.progressTimer?.cancel();
+    this.progressTimer = undefined;
+    await this.writeProgress().catch((e: unknown) => this.log('warn', `chaos: could not save the running counts: ${e instanceof Error ? e.message : String(e)}`));
     for (const exp of this.projection.running()) this.detach(exp);
+  }
+
+  /** One `experimentProgress` event per running experiment whose counts changed since the last one. */
+  private async writeProgress(): Promise<void> {
+    const events = [];
+    for (const exp of this.projection.running()) {
+      const live = this.live.get(exp.id);
+      if (!live) continue;
+      const sum = live.calls + live.callsAffected + live.callerErrors;
+      if (sum === live.written) continue;
+      live.written = sum;
+      const payload: ExperimentProgressPayload = { id: exp.id, results: { calls: live.calls, callsAffected: live.callsAffected, callerErrors: live.callerErrors } };
+      events.push({ type: ChaosEventType.ExperimentProgress, actor: SYSTEM_ACTOR, payload });
+    }
+    if (events.length > 0) await this.store.append(events);
+  }
+
+  private armProgress(): void {
+    if (this.progressTimer || this.live.size === 0) return;
+    this.progressTimer = this.clock.setTimer(PROGRESS_INTERVAL_MS, () => {
+      this.progressTimer = undefined;
+      this.writeProgress()
+        .catch((e: unknown) => this.log('warn', `chaos: could not save the running counts: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(() => this.armProgress());
+    });
   }
 
   private async onEndTimer(firing: TimerFiring): Promise<void> {
@@ -224,8 +260,11 @@ export class ChaosService {
   }
 
   private attach(exp: ChaosExperiment): void {
-    const live: Live = { calls: 0, callsAffected: 0, callerErrors: 0, release: undefined };
+    // After a restart the counts go on from the last ones written.
+    const { calls, callsAffected, callerErrors } = exp.results;
+    const live: Live = { calls, callsAffected, callerErrors, release: undefined, written: calls + callsAffected + callerErrors };
     this.live.set(exp.id, live);
+    this.armProgress();
     if (exp.fault === 'resource_exhaustion') {
       const slots = slotsToHold(exp.rate, this.policies.config(exp.dependency).maxConcurrent);
       const released = new Promise<void>((resolve) => (live.release = resolve));
@@ -247,10 +286,11 @@ export class ChaosService {
     this.live.delete(exp.id);
     this.policies.setFaultInjector(exp.dependency, undefined);
     live?.release?.();
+    // Not attached (it expired while the daemon was down): the counts last written.
     return {
-      calls: live?.calls ?? 0,
-      callsAffected: live?.callsAffected ?? 0,
-      callerErrors: live?.callerErrors ?? 0,
+      calls: live?.calls ?? exp.results.calls,
+      callsAffected: live?.callsAffected ?? exp.results.callsAffected,
+      callerErrors: live?.callerErrors ?? exp.results.callerErrors,
       breakerTrips: exp.results.breakerTrips,
     };
   }

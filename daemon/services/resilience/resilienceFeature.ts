@@ -166,10 +166,10 @@ export function resilienceFeature(options: ResilienceFeatureOptions = {}): Daemo
     async start() {
       await chaos?.resume();
     },
-    close() {
+    async close() {
       policiesRef?.setObserver(undefined);
       throttle?.close();
-      chaos?.close();
+      await chaos?.close();
     },
   };
 }

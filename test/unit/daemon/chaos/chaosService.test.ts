@@ -126,20 +126,30 @@ describe('ChaosService', () => {
     const clock = new ManualClock();
     const first = await boot(log, clock);
     const a = await first.chaos.start(start({ fault: 'network_partition' }), 'owner');
-    first.chaos.close();
+    for (let i = 0; i < 2; i++) await rpcError(first.policies.execute(DEP, ok));
+    await first.policies.flush();
+    await first.chaos.close();
     await first.scheduler.stop();
 
     clock.advance(5 * MIN);
     const second = await boot(log, clock);
-    expect(second.chaos.get(a.id)?.state).toBe('running');
+    // The counts go on from where the stopped daemon left them.
+    expect(second.chaos.get(a.id)).toMatchObject({ state: 'running', results: { calls: 2, callsAffected: 2, callerErrors: 2 } });
     expect((await rpcError(second.policies.execute(DEP, ok))).message).toContain('network partition');
-    second.chaos.close();
+    await second.policies.flush();
+    expect(second.chaos.get(a.id)?.results).toMatchObject({ calls: 3, callsAffected: 3, callerErrors: 3 });
+    // While it runs, changed counts are written every 10 s (a crash loses at most that much).
+    clock.advance(10_000);
+    await settle();
+    expect(log.ofType(ChaosEventType.ExperimentProgress).map((e) => (e.payload as { results: { calls: number } }).results.calls)).toEqual([2, 3]);
+    await second.chaos.close();
+    expect(log.ofType(ChaosEventType.ExperimentProgress)).toHaveLength(2);
     await second.scheduler.stop();
 
     clock.advance(30 * MIN);
     const third = await boot(log, clock);
     await settle();
-    expect(third.chaos.get(a.id)).toMatchObject({ state: 'finished', endReason: 'expired' });
+    expect(third.chaos.get(a.id)).toMatchObject({ state: 'finished', endReason: 'expired', results: { calls: 3, callsAffected: 3, callerErrors: 3 } });
     await expect(third.policies.execute(DEP, ok)).resolves.toBe('delivered');
     expect(log.ofType(ChaosEventType.ExperimentFinished)).toHaveLength(1);
   });
