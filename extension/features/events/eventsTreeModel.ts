@@ -1,4 +1,4 @@
-import type { BreakerState, ChaosExperiment, DependencyStats, DlqEntry, DurableSubscriptionInfo, StreamInfo } from '../../../daemon/protocol';
+import type { BreakerState, BrokerStatus, ChaosExperiment, DependencyStats, DlqEntry, DurableSubscriptionInfo, StreamInfo } from '../../../daemon/protocol';
 import { formatBytes, formatCount, formatDuration } from '../../../webview/protocol/format';
 import { experimentRows } from './chaosModel';
 import type { TailSnapshot } from './eventTail';
@@ -153,6 +153,17 @@ export interface DependencyNode {
   readonly contextValue: string;
 }
 
+/** The message broker the outbox publishes to (and, in team mode, reads teammates from). */
+export interface BrokerNode {
+  readonly kind: 'broker';
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  readonly tooltip: string;
+  readonly icon: NodeIcon;
+  readonly contextValue?: undefined;
+}
+
 export interface ExperimentNode {
   readonly kind: 'experiment';
   readonly id: string;
@@ -164,7 +175,7 @@ export interface ExperimentNode {
   readonly contextValue: string;
 }
 
-export type EventsNode = SectionNode | StreamNode | StreamDetailNode | MessageNode | TailEventNode | DlqNode | SubscriptionNode | DependencyNode | ExperimentNode;
+export type EventsNode = SectionNode | StreamNode | StreamDetailNode | MessageNode | TailEventNode | DlqNode | SubscriptionNode | DependencyNode | BrokerNode | ExperimentNode;
 
 export interface EventsTreeInput {
   readonly streams: Loaded<readonly StreamInfo[]>;
@@ -172,6 +183,8 @@ export interface EventsTreeInput {
   /** Parked and retrying entries; `more` when the page did not hold them all. */
   readonly dlq: Loaded<{ readonly entries: readonly DlqEntry[]; readonly more: boolean }>;
   readonly policies: Loaded<readonly DependencyStats[]>;
+  /** Absent while it did not load (the dependencies still show). */
+  readonly broker?: BrokerStatus;
   /** Running and recent chaos experiments. */
   readonly chaos: Loaded<readonly ChaosExperiment[]>;
   readonly tail: TailSnapshot;
@@ -373,6 +386,8 @@ function dependenciesSection(input: EventsTreeInput): SectionNode {
       contextValue: p.breaker.state === 'closed' ? EventsContext.dependency : EventsContext.dependencyOpen,
     };
   });
+  const broker = input.broker && input.broker.kind !== 'in_memory' ? brokerNode(input.broker, input.nowMs) : undefined;
+  if (broker) children.unshift(broker);
   if (children.length === 0) {
     children.push(emptyNode('dependencies', 'No outbound dependencies yet', 'Each outbound dependency of the daemon (Vault, AWS, brokers, webhooks, runbooks) shows here once it is used.'));
   }
@@ -386,6 +401,32 @@ function dependenciesSection(input: EventsTreeInput): SectionNode {
     children,
     { expanded: true },
   );
+}
+
+/** `connected · outbox lag 0 · team: 2 teammates`: where events go and, in team mode, who they come from. */
+export function brokerNode(b: BrokerStatus, nowMs: number): BrokerNode {
+  const parts = [b.connected ? 'connected' : 'unreachable', `outbox lag ${formatCount(b.outboxLag)}`];
+  const lines = [`${b.kind} at ${b.target ?? '?'}`, `${b.connected ? 'Connected' : 'Unreachable'} since ${ago(b.since, nowMs)}`, `Outbox: ${formatCount(b.outboxLag)} event(s) to publish, up to seq ${b.lastPublishedSeq} of ${b.headSeq}`];
+  if (b.lastError) lines.push(`Last error ${ago(b.lastError.at, nowMs)}: ${b.lastError.message}`);
+  const t = b.team;
+  if (t) {
+    parts.push(`team: ${t.consuming ? plural(t.teammates.length, 'teammate') : 'not reading'}`);
+    lines.push(
+      `Team mode as ${t.daemonId} (group ${t.group}): ${t.consuming ? 'reading' : 'not reading'} ${t.topics.join(', ')}`,
+      `Since start: ${formatCount(t.imported)} teammates' events applied, ${formatCount(t.skipped)} not shared`,
+      ...t.teammates.map((m) => `  ${m.daemonId}: ${formatCount(m.events)} events, newest ${ago(m.lastEventAt, nowMs)}`),
+    );
+    if (t.lastError) lines.push(`Team: last error ${ago(t.lastError.at, nowMs)}: ${t.lastError.message}`);
+  }
+  const healthy = b.connected && (t === undefined || t.consuming);
+  return {
+    kind: 'broker',
+    id: 'dependency:broker',
+    label: `Broker (${b.kind})`,
+    description: parts.join(' · '),
+    tooltip: lines.join('\n'),
+    icon: healthy ? { id: 'radio-tower', color: 'charts.green' } : { id: 'radio-tower', color: 'charts.red' },
+  };
 }
 
 /** Running chaos experiments (with a Stop action) and the last few finished ones with their results. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DidChangeChaos, DidChangeResilience, DiscardDlq, ListChaos, ListDlq, ListDurableSubscriptions, ListPolicies, ListStreams, ResetBreaker, RetryDlq, StopChaos, type DlqEntry } from '../../../daemon/protocol';
+import { DidChangeBroker, DidChangeChaos, DidChangeResilience, GetBrokerStatus, DiscardDlq, ListChaos, ListDlq, ListDurableSubscriptions, ListPolicies, ListStreams, ResetBreaker, RetryDlq, StopChaos, type DlqEntry } from '../../../daemon/protocol';
 import { EventsDashboardToHost, HostToEventsDashboard, type EventsDashboardCommand } from '../../../webview/protocol/eventsDashboard';
 import type { DaemonSession } from '../../daemon/connection';
 import { Commands, Views, WebviewPanels } from '../../ids';
@@ -117,13 +117,14 @@ export function registerEvents(ctx: vscode.ExtensionContext, session: DaemonSess
       provider.setLists(undefined);
       return;
     }
-    const [streams, subscriptions, parked, retrying, policies, chaos] = await Promise.allSettled([
+    const [streams, subscriptions, parked, retrying, policies, chaos, broker] = await Promise.allSettled([
       session.request(ListStreams, {}).then((r) => r.streams),
       session.request(ListDurableSubscriptions, {}).then((r) => r.subscriptions),
       session.request(ListDlq, { status: 'parked', limit: DLQ_LIMIT }),
       session.request(ListDlq, { status: 'retrying', limit: DLQ_LIMIT }),
       session.request(ListPolicies, {}).then((r) => r.policies),
       session.request(ListChaos, { limit: 50 }).then((r) => r.experiments),
+      session.request(GetBrokerStatus, {}),
     ]);
     if (gen !== generation) return;
     for (const r of [streams, subscriptions, parked, retrying, policies, chaos]) {
@@ -140,6 +141,7 @@ export function registerEvents(ctx: vscode.ExtensionContext, session: DaemonSess
       dlq,
       policies: settled(policies),
       chaos: settled(chaos),
+      ...(broker.status === 'fulfilled' ? { broker: broker.value } : {}),
       headSeq: loadedStreams.ok ? headSeqOf(loadedStreams.value) : undefined,
     });
     const parkedCount = parked.status === 'fulfilled' ? parked.value.entries.length : 0;
@@ -355,6 +357,7 @@ export function registerEvents(ctx: vscode.ExtensionContext, session: DaemonSess
     session.onDidChangeState(() => void refresh()),
     session.onNotification(DidChangeChaos, () => throttle.trigger()),
     session.onNotification(DidChangeResilience, () => throttle.trigger()),
+    session.onNotification(DidChangeBroker, () => throttle.trigger()),
     vscode.commands.registerCommand(Commands.stopChaosExperiment, guarded('stop the chaos experiment', stopExperiment)),
     vscode.commands.registerCommand(Commands.resetBreaker, guarded('reset the circuit breaker', resetBreaker)),
     vscode.commands.registerCommand(Commands.startChaosExperiment, async (arg: unknown) => {

@@ -109,6 +109,27 @@ describe('buildEventsTree', () => {
     expect(section.children[2]!.kind === 'dependency' && section.children[2]!.tooltip).toContain('circuit open (trial calls 30s from now)');
     expect(sectionOf(buildEventsTree(input({ policies: ok([policy('vault', 'closed')]) })), 'dependencies').description).toBe('1 dependency · all closed');
   });
+
+  it('puts the message broker first, with its outbox lag and, in team mode, its teammates', () => {
+    const base = { kind: 'kafka' as const, target: '127.0.0.1:9092 (topics cogniforge.<stream>)', connected: true, outboxLag: 3, lastPublishedSeq: 7, headSeq: 10, publishedSinceStart: 7, since: '2026-01-01T11:00:00.000Z' };
+    const team = {
+      daemonId: 'alpha',
+      topics: ['cogniforge.incident_events'],
+      group: 'cogniforge.team.alpha',
+      consuming: true,
+      imported: 12,
+      skipped: 1,
+      teammates: [{ daemonId: 'bravo', events: 12, lastEventAt: '2026-01-01T11:59:00.000Z' }],
+    };
+    const withBroker = (broker: EventsTreeInput['broker']) => sectionOf(buildEventsTree(input({ policies: ok([policy('vault', 'closed')]), broker })), 'dependencies').children;
+    const [row] = withBroker({ ...base, team });
+    expect(row).toMatchObject({ kind: 'broker', label: 'Broker (kafka)', description: 'connected · outbox lag 3 · team: 1 teammate', icon: { id: 'radio-tower', color: 'charts.green' } });
+    expect(row!.kind === 'broker' && row!.tooltip).toContain('bravo: 12 events, newest 1m ago');
+    const [down] = withBroker({ ...base, connected: false, lastError: { message: 'ECONNREFUSED', at: '2026-01-01T11:59:30.000Z' } });
+    expect(down).toMatchObject({ description: 'unreachable · outbox lag 3', icon: { color: 'charts.red' } });
+    expect(down!.kind === 'broker' && down!.tooltip).toContain('Last error 30s ago: ECONNREFUSED');
+    expect(labels(withBroker({ ...base, kind: 'in_memory' }))).toEqual(['vault']);
+  });
 });
 
 describe('headSeqOf and discardQuestion', () => {
