@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as z from 'zod';
+import { writeFileAtomic } from '../shared/atomicFile';
 
 const CursorFile = z.object({
   version: z.literal(1),
@@ -85,22 +86,7 @@ export class OutboxCursor {
 
   private async write(seq: number): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
     const body = JSON.stringify({ version: 1, target: this.target, seq, updatedAt: new Date().toISOString() }) + '\n';
-    const handle = await open(tmp, 'w', 0o600);
-    try {
-      await handle.writeFile(body, 'utf8');
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, this.file);
-    // The rename is durable only once the folder entry is.
-    const dir = await open(dirname(this.file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileAtomic(this.file, body);
   }
 }

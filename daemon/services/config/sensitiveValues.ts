@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FernetError, type MultiFernet } from '../secrets/fernet';
 import type { MasterKeyShare } from '../secrets/masterKeyShare';
+import { writeFileAtomicSync } from '../shared/atomicFile';
 
 /** Which value: one version of one key in one environment. */
 export interface SensitiveRef {
@@ -69,24 +69,6 @@ function describeRef(id: string): string {
   return ref ? `"${ref.key}" version ${ref.version} in "${ref.environment}"` : 'an entry with an unreadable id';
 }
 
-/** Write `text` to a temp file, fsync, rename over `path`, fsync the directory. Synchronous so a rotation and a put never interleave. */
-function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
 
 /**
  * `<data-dir>/config/sensitive.json`, mode 0600 in a 0700 directory: every value a Fernet token under
@@ -201,7 +183,8 @@ export class FileSensitiveValues implements SensitiveValueStore {
       keyCheck: fernet.encrypt(KEY_CHECK_PLAINTEXT, { now: this.options.now() }),
       values: Object.fromEntries(this.tokens),
     };
-    writeFileAtomic(this.file, JSON.stringify(shape));
+    // Synchronous, so a rotation and a put never interleave.
+    writeFileAtomicSync(this.file, JSON.stringify(shape));
   }
 }
 

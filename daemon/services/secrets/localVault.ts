@@ -1,8 +1,8 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FernetError, FernetKeyError, MultiFernet, generateFernetKey, parseFernetKey } from './fernet';
 import type { MasterKeyShare } from './masterKeyShare';
+import { writeFileAtomic, writeFileAtomicSync } from '../shared/atomicFile';
 
 /** The variables a master key is read from, in order of preference (ours, then the original's). */
 export const MASTER_KEY_VARIABLES = ['COGNIFORGE_MASTER_KEY', 'MASTER_ENCRYPTION_KEY'] as const;
@@ -38,49 +38,6 @@ const FILE_END = Buffer.from('\n]}\n');
 /** Entries per cached block of the file (see `serializeParts`). */
 const BLOCK_ENTRIES = 256;
 const entryKey = (secretId: string, version: number) => `${secretId}@${version}`;
-
-/** Write `text` to `path` durably: temp file, fsync, rename over, fsync the directory. */
-function writeFileAtomic(path: string, text: string, mode: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
-
-let asyncWrites = 0;
-
-/** `writeFileAtomic` off the event loop: the fsyncs run on libuv's pool, so big vaults do not stall other calls. */
-async function writeFileAtomicAsync(path: string, parts: readonly Buffer[], mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-a${++asyncWrites}`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    // Gathered write: the parts are never concatenated on the event loop.
-    const total = parts.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await fh.writev(parts as Buffer[]);
-    if (bytesWritten !== total) throw new Error(`short write to ${tmp}: ${bytesWritten} of ${total} bytes`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  const dir = await open(join(path, '..'), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
 
 function parseKeyList(text: string, origin: string): string[] {
   const keys = text
@@ -168,7 +125,7 @@ export class LocalVault {
         );
       } else {
         keys = [generateFernetKey()];
-        writeFileAtomic(keyFile, keys[0] + '\n', 0o600);
+        writeFileAtomicSync(keyFile, keys[0] + '\n');
       }
     }
     const vault = new LocalVault(options, source!, keys);
@@ -232,7 +189,7 @@ export class LocalVault {
         token: this.fernet.encrypt(v.value, { now: this.options.now() }),
       });
     }
-    const write = this.writing.then(() => writeFileAtomicAsync(this.file, this.serializeParts(), 0o600));
+    const write = this.writing.then(() => writeFileAtomic(this.file, this.serializeParts()));
     this.writing = write.catch(() => undefined);
     return write;
   }
@@ -302,7 +259,7 @@ export class LocalVault {
       );
     }
     const next = [generateFernetKey(), ...this.keys];
-    writeFileAtomic(this.keyFile, next.join('\n') + '\n', 0o600);
+    writeFileAtomicSync(this.keyFile, next.join('\n') + '\n');
     this.keys = next;
     this.fernet = new MultiFernet(next);
     this.options.keyShare?.setKeys(next);
@@ -318,12 +275,12 @@ export class LocalVault {
     this.keys = [this.keys[0]!];
     this.fernet = new MultiFernet(this.keys);
     this.options.keyShare?.setKeys(this.keys);
-    if (this.keySource === 'key file') writeFileAtomic(this.keyFile, this.keys[0] + '\n', 0o600);
+    if (this.keySource === 'key file') writeFileAtomicSync(this.keyFile, this.keys[0] + '\n');
     return this.entries.size;
   }
 
   private persist(): void {
-    writeFileAtomic(this.file, this.serialize(), 0o600);
+    writeFileAtomicSync(this.file, this.serialize());
   }
 
   /**

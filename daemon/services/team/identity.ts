@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BrokerSettingsError } from '../brokers/settings';
+import { writeFileAtomic } from '../shared/atomicFile';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -32,8 +33,6 @@ export async function loadDaemonId(dataDir: string, env: Env): Promise<string> {
   const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'daemon';
   const id = `${host}-${randomBytes(3).toString('hex')}`;
   await mkdir(dataDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${id}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${id}\n`);
   return id;
 }
