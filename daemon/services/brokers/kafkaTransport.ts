@@ -65,10 +65,7 @@ export class KafkaTransport implements BrokerTransport {
     await this.ensureProducer(signal);
   }
 
-  async publish(all: readonly EventRecord[], signal: AbortSignal): Promise<void> {
-    // Events imported from teammates (team mode) are on the broker already, from their origin.
-    const events = all.some((e) => e.origin !== undefined) ? all.filter((e) => e.origin === undefined) : all;
-    if (events.length === 0) return;
+  async publish(events: readonly EventRecord[], signal: AbortSignal): Promise<void> {
     const producer = await this.ensureProducer(signal);
     const topics = new Set(events.map((e) => topicOf(this.settings.topicPrefix, e.stream)));
     const missing = [...topics].filter((t) => !this.knownTopics.has(t));
@@ -143,17 +140,29 @@ export class KafkaTransport implements BrokerTransport {
   }
 
   private async createTopics(topics: string[]): Promise<void> {
-    const admin: Admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 } });
-    await admin.connect();
+    await createMissingTopics(this.kafka, topics, this.partitions);
+    topics.forEach((t) => this.knownTopics.add(t));
+  }
+}
+
+/**
+ * Create those of `topics` that do not exist yet, with `partitions` partitions. The outbox and team
+ * mode's reader both call it; one racing the other (or a teammate) is fine.
+ */
+export async function createMissingTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<void> {
+  const admin: Admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 } });
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const create = topics.filter((t) => !existing.has(t));
+    if (create.length === 0) return;
     try {
-      const existing = new Set(await admin.listTopics());
-      const create = topics.filter((t) => !existing.has(t));
-      if (create.length > 0) {
-        await admin.createTopics({ topics: create.map((topic) => ({ topic, numPartitions: this.partitions })), waitForLeaders: true });
-      }
-      topics.forEach((t) => this.knownTopics.add(t));
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+      await admin.createTopics({ topics: create.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+    } catch (e) {
+      // Created by someone else between the list and the create.
+      if (!/already exists/i.test((e as Error).message)) throw e;
     }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }

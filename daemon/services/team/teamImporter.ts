@@ -3,6 +3,7 @@ import type { TeamStatus } from '../../protocol';
 import type { TeamShare } from '../../server/feature';
 import type { Clock } from '../shared/clock';
 import type { EventRecord, EventStore, NewEvent } from '../../store/types';
+import { createMissingTopics } from '../brokers/kafkaTransport';
 import type { KafkaSettings } from '../brokers/settings';
 import { Headers, TOPIC_PARTITIONS, decodeEvent, topicOf } from '../brokers/wireFormat';
 
@@ -116,7 +117,8 @@ export class TeamImporter {
   }
 
   private async startConsumer(): Promise<void> {
-    await this.ensureTopics();
+    // The topics may not exist yet when this daemon is the first of its team.
+    await createMissingTopics(this.kafka, this.topics, TOPIC_PARTITIONS);
     const consumer = this.kafka.consumer({
       groupId: this.group,
       sessionTimeout: 10_000,
@@ -140,26 +142,6 @@ export class TeamImporter {
     await consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, eachBatch: (b) => this.onBatch(b) });
     this.log('info', `team: daemon ${this.o.daemonId} reads teammates' events from ${this.topics.join(', ')} (group ${this.group})`);
-  }
-
-  /** The topics may not exist yet when this daemon is the first of its team: create them like the outbox does. */
-  private async ensureTopics(): Promise<void> {
-    const admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 } });
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const create = this.topics.filter((t) => !existing.has(t));
-      if (create.length > 0) {
-        try {
-          await admin.createTopics({ topics: create.map((topic) => ({ topic, numPartitions: TOPIC_PARTITIONS })), waitForLeaders: true });
-        } catch (e) {
-          // A teammate (or this daemon's outbox) created it between the list and the create.
-          if (!/already exists/i.test((e as Error).message)) throw e;
-        }
-      }
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
