@@ -156,8 +156,10 @@ export class BrokerOutbox {
       await this.saveCursor(this.o.store.lastSeq);
       return;
     }
-    await this.policy((signal) => this.o.transport.publish(batch, signal));
-    this.publishedSinceStart += batch.length;
+    // Events imported from teammates (team mode) are on the broker already, sent by their origin.
+    const own = batch.some((e) => e.origin !== undefined) ? batch.filter((e) => e.origin === undefined) : batch;
+    if (own.length > 0) await this.policy((signal) => this.o.transport.publish(own, signal));
+    this.publishedSinceStart += own.length;
     // The next batch goes out while the cursor is written (two fsyncs): a crash in between only
     // re-sends what the broker already has, with the same ids.
     this.queueCursorSave(batch[batch.length - 1]!.seq);

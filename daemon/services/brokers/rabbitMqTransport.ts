@@ -37,8 +37,6 @@ export class RabbitMqTransport implements BrokerTransport {
   async publish(events: readonly EventRecord[], signal: AbortSignal): Promise<void> {
     const { channel } = await this.open(signal);
     for (const event of events) {
-      // Imported from a teammate (Kafka team mode before a switch to RabbitMQ): its origin published it.
-      if (event.origin !== undefined) continue;
       const key = aggregateKey(event);
       // A false return only says the socket buffer is full; amqplib still queues the message, and
       // the confirms below are what count.

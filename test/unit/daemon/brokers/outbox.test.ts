@@ -131,6 +131,18 @@ describe('BrokerOutbox', () => {
     await vi.waitFor(() => expect(JSON.parse(readFileSync(OutboxCursor.fileFor(dir, 'kafka'), 'utf8'))).toMatchObject({ seq: 13, target: t.target }));
   });
 
+  it('never publishes events imported from teammates again: their origin did; the cursor passes them', async () => {
+    await publish(2);
+    await store.append([{ type: 'incident.created', actor: 'owner', payload: { id: 'inc-9' }, origin: { daemon: 'bravo', seq: 4, time: new Date().toISOString() } }]);
+    await publish(1);
+    const t = new FakeTransport();
+    const { outbox } = await makeOutbox(t);
+    outbox.start();
+    await vi.waitFor(() => expect(outbox.status()).toMatchObject({ outboxLag: 0, lastPublishedSeq: 4 }));
+    expect(seqs(t.received)).toEqual([1, 2, 4]);
+    expect(outbox.status().publishedSinceStart).toBe(3);
+  });
+
   it('sends the next batch while the cursor is being written, and writes the newest position once the slow write ends', async () => {
     await publish(12);
     const t = new FakeTransport();

@@ -102,6 +102,7 @@ export class MemoryStore implements EventStore {
         schemaVersion: e.schemaVersion ?? 1,
         // A real store serialises payloads: nothing the caller mutates later may leak into the log.
         payload: structuredClone(e.payload),
+        ...(e.origin ? { origin: { ...e.origin } } : {}),
       };
       fresh.push(record);
       results.push({ event: record, duplicate: false });
